@@ -1,0 +1,120 @@
+// The only reader of process.env: one parsed, typed Config. Bad values fail fast at start-up.
+
+export interface Limits {
+  /** Longest message text, in characters. */
+  messageMaxLength: number;
+  /** Most users one message may mention. */
+  mentionsMax: number;
+  /** Default and largest page of any connection. */
+  pageDefault: number;
+  pageMax: number;
+  /** Most user ids in presence(userIds) and presenceChanged(userIds). */
+  presenceIdsMax: number;
+  /** Messages one user may send per window before RATE_LIMITED. */
+  sendsPerWindow: number;
+  sendWindowMs: number;
+  /** Subscriptions one WebSocket connection may hold at once. */
+  subscriptionsPerConnection: number;
+  /** Deepest selection set and most aliases a document may hold. */
+  queryDepthMax: number;
+  aliasesMax: number;
+  /** How long a WebSocket may stay open without connection_init. */
+  connectionInitTimeoutMs: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  mongodbUrl: string | undefined;
+  sqlitePath: string;
+  redisUrl: string | undefined;
+  jwtSecret: string;
+  /** True when the secret is the built-in development one (a warning is logged). */
+  jwtSecretIsDevelopment: boolean;
+  presenceGraceMs: number;
+  /** How long a channel feed waits for a missing seq before reading it from the store. */
+  feedGapFillMs: number;
+  /** graphql-ws keep-alive ping interval; dead sockets are found within two of these. */
+  keepAliveMs: number;
+  logLevel: string;
+  production: boolean;
+  limits: Limits;
+}
+
+export const DEVELOPMENT_JWT_SECRET = 'development-secret-do-not-use-in-production';
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function optionalUrl(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a URL: "${raw}"`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.join(' or ')}, got "${url.protocol}"`);
+  }
+  return raw;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Parses the environment into a Config, throwing ConfigError on the first bad value. */
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const secret = env.AUTH_JWT_SECRET;
+  if (production && !secret) {
+    throw new ConfigError('AUTH_JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (secret !== undefined && secret.length < 16) {
+    throw new ConfigError('AUTH_JWT_SECRET must be at least 16 characters');
+  }
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST ?? '0.0.0.0',
+    mongodbUrl: optionalUrl(env, 'MONGODB_URL', ['mongodb:', 'mongodb+srv:']),
+    sqlitePath: env.SQLITE_PATH || 'data/chat.db',
+    redisUrl: optionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    jwtSecret: secret ?? DEVELOPMENT_JWT_SECRET,
+    jwtSecretIsDevelopment: secret === undefined,
+    presenceGraceMs: integer(env, 'PRESENCE_GRACE_MS', 10_000, 0, 3_600_000),
+    feedGapFillMs: integer(env, 'FEED_GAP_FILL_MS', 100, 1, 60_000),
+    keepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 100, 600_000),
+    logLevel,
+    production,
+    limits: {
+      messageMaxLength: integer(env, 'MESSAGE_MAX_LENGTH', 4000, 1, 100_000),
+      mentionsMax: integer(env, 'MENTIONS_MAX', 50, 0, 10_000),
+      pageDefault: 50,
+      pageMax: 100,
+      presenceIdsMax: 500,
+      sendsPerWindow: integer(env, 'SEND_RATE_LIMIT', 100, 1, 1_000_000),
+      sendWindowMs: 10_000,
+      subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
+      queryDepthMax: 12,
+      aliasesMax: 50,
+      connectionInitTimeoutMs: 10_000,
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// The embedded store's tables: they mirror the MongoDB collections, with the same unique keys.
+// Times are integer milliseconds; arrays are JSON text.
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  displayName TEXT,
+  email TEXT,
+  lastActiveAt INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS organizations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  createdAt INTEGER NOT NULL,
+  memberCount INTEGER NOT NULL,
+  generalChannelId TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS org_members (
+  orgId TEXT NOT NULL,
+  userId TEXT NOT NULL,
+  joinedAt INTEGER NOT NULL,
+  PRIMARY KEY (orgId, userId)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS org_members_by_user ON org_members (userId, orgId);
+
+CREATE TABLE IF NOT EXISTS channels (
+  id TEXT PRIMARY KEY,
+  orgId TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('GROUP', 'DIRECT')),
+  name TEXT NOT NULL,
+  directKey TEXT,
+  lastSeq INTEGER NOT NULL,
+  lastActiveAt INTEGER NOT NULL,
+  memberCount INTEGER NOT NULL,
+  createdAt INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS channels_name ON channels (orgId, name) WHERE kind = 'GROUP';
+CREATE UNIQUE INDEX IF NOT EXISTS channels_direct_key ON channels (orgId, directKey) WHERE kind = 'DIRECT';
+
+CREATE TABLE IF NOT EXISTS channel_members (
+  channelId TEXT NOT NULL,
+  userId TEXT NOT NULL,
+  lastReadSeq INTEGER NOT NULL,
+  lastDeliveredSeq INTEGER NOT NULL,
+  joinedAt INTEGER NOT NULL,
+  PRIMARY KEY (channelId, userId)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS channel_members_by_user ON channel_members (userId, channelId);
+CREATE INDEX IF NOT EXISTS channel_members_by_read ON channel_members (channelId, lastReadSeq);
+CREATE INDEX IF NOT EXISTS channel_members_by_delivered ON channel_members (channelId, lastDeliveredSeq);
+
+CREATE TABLE IF NOT EXISTS messages (
+  id TEXT PRIMARY KEY,
+  channelId TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  authorId TEXT NOT NULL,
+  text TEXT NOT NULL,
+  mentions TEXT NOT NULL,
+  mentionsChannel INTEGER NOT NULL,
+  sentAt INTEGER NOT NULL,
+  clientMessageId TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_seq ON messages (channelId, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (channelId, authorId, clientMessageId)
+  WHERE clientMessageId IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_channel_mentions ON messages (channelId, seq) WHERE mentionsChannel = 1;
+
+-- One row per (message, mentioned user): the relational form of the {channelId, mentions, seq} index.
+CREATE TABLE IF NOT EXISTS message_mentions (
+  channelId TEXT NOT NULL,
+  userId TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (channelId, userId, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS devices (
+  userId TEXT NOT NULL,
+  deviceId TEXT NOT NULL,
+  lastSeenAt INTEGER NOT NULL,
+  PRIMARY KEY (userId, deviceId)
+) WITHOUT ROWID;
+`;

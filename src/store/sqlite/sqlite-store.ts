@@ -1,0 +1,386 @@
+// The Store port on SQLite (better-sqlite3, WAL): the embedded default. Several processes on one
+// host may share the file; writes that must be one unit run in IMMEDIATE transactions, which
+// SQLite serializes across processes (the busy timeout makes the others wait their turn).
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Channel, ChannelMember, Device, Message, Organization } from '../../domain/types.ts';
+import {
+  type ActivityPosition,
+  type ChannelMemberKey,
+  type MarkerMove,
+  type MentionCountKey,
+  type MessageDraft,
+  type MessageRange,
+  type OrgMemberKey,
+  type Reach,
+  type ReachKey,
+  type Store,
+  StoreError,
+  type UserProfile,
+} from '../store.ts';
+import {
+  type ChannelMemberRow,
+  type ChannelRow,
+  type MessageRow,
+  type OrgMemberRow,
+  type OrganizationRow,
+  type UserRow,
+  toChannel,
+  toChannelMember,
+  toMessage,
+  toOrgMember,
+  toOrganization,
+  toUser,
+} from './rows.ts';
+import { SCHEMA } from './schema.ts';
+
+const UNIQUE_KEYS: Record<string, string> = {
+  'channels.orgId, channels.name': 'channelName',
+  'channels.orgId, channels.directKey': 'directKey',
+};
+
+/** Maps SQLite's constraint errors to the store's vocabulary. */
+function translate(error: unknown): never {
+  if (error instanceof Database.SqliteError) {
+    if (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      const columns = error.message.replace(/^UNIQUE constraint failed: /, '');
+      throw new StoreError('duplicate', error.message, UNIQUE_KEYS[columns] ?? columns);
+    }
+    if (error.code === 'SQLITE_BUSY' || error.code === 'SQLITE_CANTOPEN') {
+      throw new StoreError('unavailable', error.message);
+    }
+  }
+  throw error;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+
+  /** Opens (creating when needed) the store file; ':memory:' gives a throw-away store. */
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('journal_mode = WAL');
+    // WAL with NORMAL sync survives a killed process (only an OS crash may lose the last commits).
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = OFF');
+    this.db.exec(SCHEMA);
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+  /** A prepared statement, prepared once per store. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private all<Row>(text: string, ...params: unknown[]): Row[] {
+    return this.sql(text).all(...params) as Row[];
+  }
+
+  private get<Row>(text: string, ...params: unknown[]): Row | undefined {
+    return this.sql(text).get(...params) as Row | undefined;
+  }
+
+  private run(text: string, ...params: unknown[]): Database.RunResult {
+    return this.sql(text).run(...params);
+  }
+
+  /** Runs fn as one IMMEDIATE transaction (taking the write lock up front avoids lock upgrades failing). */
+  private unit<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (error) {
+      translate(error);
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.get('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async upsertUser(profile: UserProfile) {
+    const row = this.get<UserRow>(
+      `INSERT INTO users (id, name, displayName, email, lastActiveAt) VALUES (?, ?, ?, ?, NULL)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, displayName = excluded.displayName, email = excluded.email
+       RETURNING *`,
+      profile.id, profile.name, profile.displayName, profile.email,
+    );
+    return toUser(row!);
+  }
+
+  async findUsersByIds(ids: readonly string[]) {
+    return this.all<UserRow>('SELECT u.* FROM json_each(?) k JOIN users u ON u.id = k.value', JSON.stringify(ids)).map(toUser);
+  }
+
+  async setUserLastActiveAt(userId: string, at: Date) {
+    this.run('UPDATE users SET lastActiveAt = max(coalesce(lastActiveAt, 0), ?) WHERE id = ?', at.getTime(), userId);
+  }
+
+  async createOrganization(org: Organization, general: Channel, creatorId: string) {
+    this.unit(() => {
+      this.run(
+        'INSERT INTO organizations (id, name, createdAt, memberCount, generalChannelId) VALUES (?, ?, ?, 1, ?)',
+        org.id, org.name, org.createdAt.getTime(), general.id,
+      );
+      this.run('INSERT INTO org_members (orgId, userId, joinedAt) VALUES (?, ?, ?)', org.id, creatorId, org.createdAt.getTime());
+      this.insertChannel(general, [creatorId]);
+    });
+  }
+
+  async findOrganizationsByIds(ids: readonly string[]) {
+    return this.all<OrganizationRow>(
+      'SELECT o.* FROM json_each(?) k JOIN organizations o ON o.id = k.value',
+      JSON.stringify(ids),
+    ).map(toOrganization);
+  }
+
+  async findOrgMembers(keys: readonly OrgMemberKey[]) {
+    return this.all<OrgMemberRow>(
+      `SELECT m.* FROM json_each(?) k JOIN org_members m
+       ON m.orgId = json_extract(k.value, '$.orgId') AND m.userId = json_extract(k.value, '$.userId')`,
+      JSON.stringify(keys),
+    ).map(toOrgMember);
+  }
+
+  async listOrganizationsOfUser(userId: string, afterOrgId: string | null, limit: number) {
+    return this.all<OrganizationRow>(
+      `SELECT o.* FROM org_members m JOIN organizations o ON o.id = m.orgId
+       WHERE m.userId = ? AND m.orgId > ? ORDER BY m.orgId LIMIT ?`,
+      userId, afterOrgId ?? '', limit,
+    ).map(toOrganization);
+  }
+
+  async listOrgMembers(orgId: string, afterUserId: string | null, limit: number) {
+    return this.all<OrgMemberRow>(
+      'SELECT * FROM org_members WHERE orgId = ? AND userId > ? ORDER BY userId LIMIT ?',
+      orgId, afterUserId ?? '', limit,
+    ).map(toOrgMember);
+  }
+
+  async addOrgMember(orgId: string, userId: string, at: Date) {
+    return this.unit(() => {
+      const added = this.run(
+        'INSERT INTO org_members (orgId, userId, joinedAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+        orgId, userId, at.getTime(),
+      );
+      if (added.changes === 0) return false;
+      const org = this.get<{ generalChannelId: string }>(
+        'UPDATE organizations SET memberCount = memberCount + 1 WHERE id = ? RETURNING generalChannelId',
+        orgId,
+      );
+      if (org) this.insertMember(org.generalChannelId, userId, at);
+      return true;
+    });
+  }
+
+  async createChannel(channel: Channel, memberIds: readonly string[]) {
+    this.unit(() => this.insertChannel(channel, memberIds));
+  }
+
+  private insertChannel(channel: Channel, memberIds: readonly string[]) {
+    this.run(
+      `INSERT INTO channels (id, orgId, kind, name, directKey, lastSeq, lastActiveAt, memberCount, createdAt)
+       VALUES (?, ?, ?, ?, ?, 0, ?, 0, ?)`,
+      channel.id, channel.orgId, channel.kind, channel.name, channel.directKey,
+      channel.lastActiveAt.getTime(), channel.createdAt.getTime(),
+    );
+    for (const userId of new Set(memberIds)) this.insertMember(channel.id, userId, channel.createdAt);
+  }
+
+  /** Adds a member inside a unit; markers start at the newest message so history is not unread. */
+  private insertMember(channelId: string, userId: string, at: Date): ChannelMember | null {
+    const row = this.get<ChannelMemberRow>(
+      `INSERT INTO channel_members (channelId, userId, lastReadSeq, lastDeliveredSeq, joinedAt)
+       SELECT id, ?, lastSeq, lastSeq, ? FROM channels WHERE id = ?
+       ON CONFLICT DO NOTHING RETURNING *`,
+      userId, at.getTime(), channelId,
+    );
+    if (!row) return null;
+    this.run('UPDATE channels SET memberCount = memberCount + 1 WHERE id = ?', channelId);
+    return toChannelMember(row);
+  }
+
+  async findChannelsByIds(ids: readonly string[]) {
+    return this.all<ChannelRow>('SELECT c.* FROM json_each(?) k JOIN channels c ON c.id = k.value', JSON.stringify(ids)).map(
+      toChannel,
+    );
+  }
+
+  async findDirectChannel(orgId: string, directKey: string) {
+    const row = this.get<ChannelRow>("SELECT * FROM channels WHERE orgId = ? AND directKey = ? AND kind = 'DIRECT'", orgId, directKey);
+    return row ? toChannel(row) : null;
+  }
+
+  async listChannelsOfMember(orgId: string, userId: string, after: ActivityPosition | null, limit: number) {
+    const time = after ? after.lastActiveAt.getTime() : Number.MAX_SAFE_INTEGER;
+    const id = after ? after.id : '\uffff';
+    return this.all<ChannelRow>(
+      `SELECT c.* FROM channel_members m JOIN channels c ON c.id = m.channelId
+       WHERE m.userId = ? AND c.orgId = ? AND (c.lastActiveAt < ? OR (c.lastActiveAt = ? AND c.id < ?))
+       ORDER BY c.lastActiveAt DESC, c.id DESC LIMIT ?`,
+      userId, orgId, time, time, id, limit,
+    ).map(toChannel);
+  }
+
+  async listChannelIdsOfUser(userId: string) {
+    return this.all<{ channelId: string }>('SELECT channelId FROM channel_members WHERE userId = ?', userId).map(
+      (r) => r.channelId,
+    );
+  }
+
+  async addChannelMember(channelId: string, userId: string, at: Date) {
+    return this.unit(() => this.insertMember(channelId, userId, at));
+  }
+
+  async removeChannelMember(channelId: string, userId: string) {
+    return this.unit(() => {
+      const removed = this.run('DELETE FROM channel_members WHERE channelId = ? AND userId = ?', channelId, userId);
+      if (removed.changes === 0) return false;
+      this.run('UPDATE channels SET memberCount = memberCount - 1 WHERE id = ?', channelId);
+      return true;
+    });
+  }
+
+  async findChannelMembers(keys: readonly ChannelMemberKey[]) {
+    return this.all<ChannelMemberRow>(
+      `SELECT m.* FROM json_each(?) k JOIN channel_members m
+       ON m.channelId = json_extract(k.value, '$.channelId') AND m.userId = json_extract(k.value, '$.userId')`,
+      JSON.stringify(keys),
+    ).map(toChannelMember);
+  }
+
+  async listChannelMembers(channelId: string, afterUserId: string | null, limit: number) {
+    return this.all<ChannelMemberRow>(
+      'SELECT * FROM channel_members WHERE channelId = ? AND userId > ? ORDER BY userId LIMIT ?',
+      channelId, afterUserId ?? '', limit,
+    ).map(toChannelMember);
+  }
+
+  async advanceReadMarker(channelId: string, userId: string, seq: number) {
+    return this.moveMarkers(channelId, userId, seq, true);
+  }
+
+  async advanceDeliveryMarker(channelId: string, userId: string, seq: number) {
+    return this.moveMarkers(channelId, userId, seq, false);
+  }
+
+  private moveMarkers(channelId: string, userId: string, seq: number, read: boolean): MarkerMove | null {
+    return this.unit(() => {
+      const before = this.get<ChannelMemberRow>('SELECT * FROM channel_members WHERE channelId = ? AND userId = ?', channelId, userId);
+      if (!before) return null;
+      const after = this.get<ChannelMemberRow>(
+        `UPDATE channel_members SET lastDeliveredSeq = max(lastDeliveredSeq, ?),
+           lastReadSeq = CASE WHEN ? THEN max(lastReadSeq, ?) ELSE lastReadSeq END
+         WHERE channelId = ? AND userId = ? RETURNING *`,
+        seq, read ? 1 : 0, seq, channelId, userId,
+      );
+      return { before: toChannelMember(before), after: toChannelMember(after!) };
+    });
+  }
+
+  async appendMessage(draft: MessageDraft) {
+    return this.unit(() => {
+      if (draft.clientMessageId !== null) {
+        const stored = this.get<MessageRow>(
+          'SELECT * FROM messages WHERE channelId = ? AND authorId = ? AND clientMessageId = ?',
+          draft.channelId, draft.authorId, draft.clientMessageId,
+        );
+        if (stored) return { message: toMessage(stored), created: false };
+      }
+      const sentAt = draft.sentAt.getTime();
+      const channel = this.get<{ lastSeq: number }>(
+        'UPDATE channels SET lastSeq = lastSeq + 1, lastActiveAt = max(lastActiveAt, ?) WHERE id = ? RETURNING lastSeq',
+        sentAt, draft.channelId,
+      );
+      if (!channel) throw new StoreError('unavailable', `channel ${draft.channelId} does not exist`);
+      const seq = channel.lastSeq;
+      this.run(
+        `INSERT INTO messages (id, channelId, seq, authorId, text, mentions, mentionsChannel, sentAt, clientMessageId)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        draft.id, draft.channelId, seq, draft.authorId, draft.text, JSON.stringify(draft.mentions),
+        draft.mentionsChannel ? 1 : 0, sentAt, draft.clientMessageId,
+      );
+      // A message that mentions the channel counts for everyone already; direct rows would double it.
+      if (!draft.mentionsChannel) {
+        for (const userId of new Set(draft.mentions)) {
+          if (userId !== draft.authorId) {
+            this.run('INSERT INTO message_mentions (channelId, userId, seq) VALUES (?, ?, ?)', draft.channelId, userId, seq);
+          }
+        }
+      }
+      this.run(
+        `UPDATE channel_members SET lastReadSeq = max(lastReadSeq, ?), lastDeliveredSeq = max(lastDeliveredSeq, ?)
+         WHERE channelId = ? AND userId = ?`,
+        seq, seq, draft.channelId, draft.authorId,
+      );
+      const message: Message = { ...draft, seq };
+      return { message, created: true };
+    });
+  }
+
+  async findMessagesByIds(ids: readonly string[]) {
+    return this.all<MessageRow>('SELECT m.* FROM json_each(?) k JOIN messages m ON m.id = k.value', JSON.stringify(ids)).map(
+      toMessage,
+    );
+  }
+
+  async findMessagesBySeq(keys: readonly { channelId: string; seq: number }[]) {
+    return this.all<MessageRow>(
+      `SELECT m.* FROM json_each(?) k JOIN messages m
+       ON m.channelId = json_extract(k.value, '$.channelId') AND m.seq = json_extract(k.value, '$.seq')`,
+      JSON.stringify(keys),
+    ).map(toMessage);
+  }
+
+  async findMessagesByChannel(channelId: string, range: MessageRange) {
+    const order = range.newestFirst ? 'DESC' : 'ASC';
+    return this.all<MessageRow>(
+      `SELECT * FROM messages WHERE channelId = ? AND seq > ? AND seq < ? ORDER BY seq ${order} LIMIT ?`,
+      channelId, range.afterSeq ?? 0, range.beforeSeq ?? Number.MAX_SAFE_INTEGER, range.limit,
+    ).map(toMessage);
+  }
+
+  async countMentions(keys: readonly MentionCountKey[]) {
+    const rows = this.all<{ count: number }>(
+      `WITH k AS (SELECT key AS i, json_extract(value, '$.channelId') AS c, json_extract(value, '$.userId') AS u,
+                    json_extract(value, '$.afterSeq') AS s FROM json_each(?))
+       SELECT (SELECT count(*) FROM message_mentions mm WHERE mm.channelId = k.c AND mm.userId = k.u AND mm.seq > k.s)
+            + (SELECT count(*) FROM messages m WHERE m.channelId = k.c AND m.mentionsChannel = 1 AND m.seq > k.s
+                 AND m.authorId <> k.u) AS count
+       FROM k ORDER BY k.i`,
+      JSON.stringify(keys),
+    );
+    return rows.map((r) => r.count);
+  }
+
+  async countReach(keys: readonly ReachKey[]): Promise<Reach[]> {
+    return this.all<Reach>(
+      `WITH k AS (SELECT key AS i, json_extract(value, '$.channelId') AS c, json_extract(value, '$.seq') AS s,
+                    json_extract(value, '$.authorId') AS a FROM json_each(?))
+       SELECT (SELECT count(*) FROM channel_members m WHERE m.channelId = k.c AND m.lastDeliveredSeq >= k.s AND m.userId <> k.a) AS delivered,
+              (SELECT count(*) FROM channel_members m WHERE m.channelId = k.c AND m.lastReadSeq >= k.s AND m.userId <> k.a) AS read
+       FROM k ORDER BY k.i`,
+      JSON.stringify(keys),
+    );
+  }
+
+  async upsertDevice(device: Device) {
+    this.run(
+      `INSERT INTO devices (userId, deviceId, lastSeenAt) VALUES (?, ?, ?)
+       ON CONFLICT (userId, deviceId) DO UPDATE SET lastSeenAt = excluded.lastSeenAt`,
+      device.userId, device.deviceId, device.lastSeenAt.getTime(),
+    );
+  }
+}

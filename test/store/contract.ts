@@ -1,0 +1,330 @@
+// The store contract: the only spec of the Store port. Every implementation runs through it
+// (storeContract('sqlite', ...), storeContract('mongodb (server)', ...), ...).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/store.ts';
+import { StoreError } from '../../src/store/store.ts';
+import { directChannel, draft, groupChannel, organization, tick, user } from './fixtures.ts';
+
+export interface StoreUnderTest {
+  store: Store;
+  /** Drops what the run created and closes the store. */
+  dispose(): Promise<void>;
+}
+
+const byId = <T extends { id: string }>(items: T[]) => [...items].sort((a, b) => a.id.localeCompare(b.id));
+
+export function storeContract(name: string, open: () => Promise<StoreUnderTest>) {
+  describe(`store contract: ${name}`, () => {
+    let subject: StoreUnderTest;
+    let store: Store;
+    beforeAll(async () => {
+      subject = await open();
+      store = subject.store;
+    });
+    afterAll(async () => subject?.dispose());
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    describe('users', () => {
+      it('provisions a user on first sight and updates the profile later, keeping lastActiveAt', async () => {
+        const created = await store.upsertUser({ id: 'contract-ann', name: 'ann', displayName: null, email: null });
+        expect(created).toEqual({ id: 'contract-ann', name: 'ann', displayName: null, email: null, lastActiveAt: null });
+        const at = tick();
+        await store.setUserLastActiveAt('contract-ann', at);
+        const updated = await store.upsertUser({ id: 'contract-ann', name: 'annie', displayName: 'Ann', email: 'a@x.io' });
+        expect(updated).toEqual({ id: 'contract-ann', name: 'annie', displayName: 'Ann', email: 'a@x.io', lastActiveAt: at });
+      });
+
+      it('finds users by ids, leaving unknown ids out', async () => {
+        const a = await user(store, 'a');
+        const b = await user(store, 'b');
+        const found = await store.findUsersByIds([b.id, 'nobody', a.id]);
+        expect(byId(found)).toEqual(byId([a, b]));
+      });
+
+      it('never moves lastActiveAt backwards', async () => {
+        const a = await user(store, 'a');
+        const later = tick();
+        await store.setUserLastActiveAt(a.id, later);
+        await store.setUserLastActiveAt(a.id, new Date(later.getTime() - 5000));
+        const [found] = await store.findUsersByIds([a.id]);
+        expect(found?.lastActiveAt).toEqual(later);
+      });
+    });
+
+    describe('organizations', () => {
+      it('creates the organization with #general and the creator in both', async () => {
+        const ann = await user(store, 'ann');
+        const { org, general } = await organization(store, ann.id, 'Acme');
+        const [stored] = await store.findOrganizationsByIds([org.id]);
+        expect(stored).toEqual({ ...org, memberCount: 1 });
+        const [channel] = await store.findChannelsByIds([general.id]);
+        expect(channel).toMatchObject({ id: general.id, orgId: org.id, kind: 'GROUP', name: 'general', lastSeq: 0, memberCount: 1 });
+        expect(await store.findOrgMembers([{ orgId: org.id, userId: ann.id }])).toHaveLength(1);
+        const [member] = await store.findChannelMembers([{ channelId: general.id, userId: ann.id }]);
+        expect(member).toMatchObject({ lastReadSeq: 0, lastDeliveredSeq: 0 });
+      });
+
+      it('adds a member once, to the organization and to #general', async () => {
+        const ann = await user(store, 'ann');
+        const bob = await user(store, 'bob');
+        const { org, general } = await organization(store, ann.id);
+        expect(await store.addOrgMember(org.id, bob.id, tick())).toBe(true);
+        expect(await store.addOrgMember(org.id, bob.id, tick())).toBe(false);
+        const [stored] = await store.findOrganizationsByIds([org.id]);
+        expect(stored?.memberCount).toBe(2);
+        const [channel] = await store.findChannelsByIds([general.id]);
+        expect(channel?.memberCount).toBe(2);
+        expect(await store.findChannelMembers([{ channelId: general.id, userId: bob.id }])).toHaveLength(1);
+      });
+
+      it('finds memberships among pairs, and lists members and organizations in pages', async () => {
+        const ann = await user(store, 'ann');
+        const others = [await user(store, 'o1'), await user(store, 'o2'), await user(store, 'o3')];
+        const { org } = await organization(store, ann.id);
+        const { org: second } = await organization(store, ann.id, 'Second');
+        for (const other of others) await store.addOrgMember(org.id, other.id, tick());
+        const pairs = await store.findOrgMembers([
+          { orgId: org.id, userId: others[0]!.id },
+          { orgId: second.id, userId: others[0]!.id },
+          { orgId: second.id, userId: ann.id },
+        ]);
+        expect(pairs.map((m) => `${m.orgId}/${m.userId}`).sort()).toEqual(
+          [`${org.id}/${others[0]!.id}`, `${second.id}/${ann.id}`].sort(),
+        );
+        const ids = [ann, ...others].map((u) => u.id).sort();
+        const page1 = await store.listOrgMembers(org.id, null, 2);
+        const page2 = await store.listOrgMembers(org.id, page1[1]!.userId, 2);
+        expect([...page1, ...page2].map((m) => m.userId)).toEqual(ids);
+        const orgs = await store.listOrganizationsOfUser(ann.id, null, 10);
+        expect(orgs.map((o) => o.id)).toEqual([org.id, second.id].sort());
+        expect((await store.listOrganizationsOfUser(ann.id, orgs[0]!.id, 10)).map((o) => o.id)).toEqual([orgs[1]!.id]);
+      });
+    });
+
+    describe('channels', () => {
+      it('creates a channel with members; a taken name is a duplicate', async () => {
+        const ann = await user(store, 'ann');
+        const bob = await user(store, 'bob');
+        const { org } = await organization(store, ann.id);
+        const channel = groupChannel(org.id, 'design');
+        await store.createChannel(channel, [ann.id, bob.id, bob.id]);
+        const [stored] = await store.findChannelsByIds([channel.id]);
+        expect(stored).toEqual({ ...channel, memberCount: 2 });
+        const error = await store.createChannel(groupChannel(org.id, 'design'), [ann.id]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(StoreError);
+        expect(error).toMatchObject({ kind: 'duplicate', key: 'channelName' });
+        const { org: other } = await organization(store, ann.id);
+        await expect(store.createChannel(groupChannel(other.id, 'design'), [ann.id])).resolves.toBeUndefined();
+      });
+
+      it('keeps one DIRECT channel per pair, found from either side', async () => {
+        const ann = await user(store, 'ann');
+        const bob = await user(store, 'bob');
+        const { org } = await organization(store, ann.id);
+        const dm = directChannel(org.id, ann.id, bob.id);
+        await store.createChannel(dm, [ann.id, bob.id]);
+        expect((await store.findDirectChannel(org.id, directChannel(org.id, bob.id, ann.id).directKey!))?.id).toBe(dm.id);
+        const error = await store.createChannel(directChannel(org.id, bob.id, ann.id), [ann.id, bob.id]).catch((e: unknown) => e);
+        expect(error).toMatchObject({ kind: 'duplicate', key: 'directKey' });
+        expect(await store.findDirectChannel(org.id, 'no such key')).toBeNull();
+      });
+
+      it('lists a member\'s channels of one organization, most recently active first, in pages', async () => {
+        const ann = await user(store, 'ann');
+        const { org, general } = await organization(store, ann.id);
+        const { org: other } = await organization(store, ann.id);
+        const a = groupChannel(org.id, 'a');
+        const b = groupChannel(org.id, 'b');
+        const notMine = groupChannel(org.id, 'c');
+        await store.createChannel(a, [ann.id]);
+        await store.createChannel(b, [ann.id]);
+        await store.createChannel(notMine, []);
+        await store.createChannel(groupChannel(other.id, 'elsewhere'), [ann.id]);
+        await store.appendMessage(draft(a.id, ann.id, 'wakes a up'));
+        const all = await store.listChannelsOfMember(org.id, ann.id, null, 10);
+        expect(all.map((c) => c.id)).toEqual([a.id, b.id, general.id]);
+        const first = await store.listChannelsOfMember(org.id, ann.id, null, 1);
+        const rest = await store.listChannelsOfMember(org.id, ann.id, first[0]!, 10);
+        expect([...first, ...rest].map((c) => c.id)).toEqual([a.id, b.id, general.id]);
+        const everywhere = await store.listChannelIdsOfUser(ann.id);
+        expect(everywhere).toHaveLength(5);
+      });
+
+      it('adds and removes members once, counting them, with markers at the newest message', async () => {
+        const ann = await user(store, 'ann');
+        const bob = await user(store, 'bob');
+        const { org } = await organization(store, ann.id);
+        const channel = groupChannel(org.id, 'news');
+        await store.createChannel(channel, [ann.id]);
+        await store.appendMessage(draft(channel.id, ann.id, 'one'));
+        await store.appendMessage(draft(channel.id, ann.id, 'two'));
+        const joined = await store.addChannelMember(channel.id, bob.id, tick());
+        expect(joined).toMatchObject({ channelId: channel.id, userId: bob.id, lastReadSeq: 2, lastDeliveredSeq: 2 });
+        expect(await store.addChannelMember(channel.id, bob.id, tick())).toBeNull();
+        expect((await store.findChannelsByIds([channel.id]))[0]?.memberCount).toBe(2);
+        const listed = await store.listChannelMembers(channel.id, null, 10);
+        expect(listed.map((m) => m.userId)).toEqual([ann.id, bob.id].sort());
+        expect(await store.removeChannelMember(channel.id, bob.id)).toBe(true);
+        expect(await store.removeChannelMember(channel.id, bob.id)).toBe(false);
+        expect((await store.findChannelsByIds([channel.id]))[0]?.memberCount).toBe(1);
+        expect(await store.findChannelMembers([{ channelId: channel.id, userId: bob.id }])).toEqual([]);
+      });
+    });
+
+    describe('messages', () => {
+      async function channelWith(...names: string[]) {
+        const users = [];
+        for (const n of names) users.push(await user(store, n));
+        const { org } = await organization(store, users[0]!.id);
+        const channel = groupChannel(org.id, 'talk');
+        await store.createChannel(channel, users.map((u) => u.id));
+        return { channel, users };
+      }
+
+      it('numbers messages 1, 2, 3 in the order stored and moves the channel\'s activity', async () => {
+        const { channel, users } = await channelWith('ann');
+        const results = [];
+        for (const text of ['one', 'two', 'three']) results.push(await store.appendMessage(draft(channel.id, users[0]!.id, text)));
+        expect(results.map((r) => [r.message.seq, r.message.text, r.created])).toEqual([
+          [1, 'one', true],
+          [2, 'two', true],
+          [3, 'three', true],
+        ]);
+        const [stored] = await store.findChannelsByIds([channel.id]);
+        expect(stored?.lastSeq).toBe(3);
+        expect(stored?.lastActiveAt).toEqual(results[2]!.message.sentAt);
+        expect(await store.findMessagesByIds([results[1]!.message.id])).toEqual([results[1]!.message]);
+      });
+
+      it('gives concurrent appends distinct consecutive seqs', async () => {
+        const { channel, users } = await channelWith('ann', 'bob');
+        const sends = Array.from({ length: 20 }, (_, i) => store.appendMessage(draft(channel.id, users[i % 2]!.id, `m${i}`)));
+        const seqs = (await Promise.all(sends)).map((r) => r.message.seq).sort((a, b) => a - b);
+        expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      });
+
+      it('stores a message once per clientMessageId and author', async () => {
+        const { channel, users } = await channelWith('ann', 'bob');
+        const [ann, bob] = users as [typeof users[0], typeof users[0]];
+        const first = await store.appendMessage(draft(channel.id, ann.id, 'hello', { clientMessageId: 'k1' }));
+        const retry = await store.appendMessage(draft(channel.id, ann.id, 'hello again', { clientMessageId: 'k1' }));
+        expect(retry).toEqual({ message: first.message, created: false });
+        const bobs = await store.appendMessage(draft(channel.id, bob.id, 'same key, other author', { clientMessageId: 'k1' }));
+        expect(bobs.created).toBe(true);
+        const retries = await Promise.all(
+          Array.from({ length: 5 }, () => store.appendMessage(draft(channel.id, ann.id, 'race', { clientMessageId: 'k2' }))),
+        );
+        expect(new Set(retries.map((r) => r.message.id)).size).toBe(1);
+        expect(retries.filter((r) => r.created)).toHaveLength(1);
+        expect((await store.findChannelsByIds([channel.id]))[0]?.lastSeq).toBe(3);
+      });
+
+      it('moves the author\'s read and delivery markers to the message, not the others\'', async () => {
+        const { channel, users } = await channelWith('ann', 'bob');
+        await store.appendMessage(draft(channel.id, users[0]!.id, 'hi'));
+        const members = await store.findChannelMembers(users.map((u) => ({ channelId: channel.id, userId: u.id })));
+        const marks = Object.fromEntries(members.map((m) => [m.userId, [m.lastReadSeq, m.lastDeliveredSeq]]));
+        expect(marks).toEqual({ [users[0]!.id]: [1, 1], [users[1]!.id]: [0, 0] });
+      });
+
+      it('pages a channel\'s messages forwards and backwards by seq', async () => {
+        const { channel, users } = await channelWith('ann');
+        for (let i = 1; i <= 10; i++) await store.appendMessage(draft(channel.id, users[0]!.id, `m${i}`));
+        const seqs = (ms: { seq: number }[]) => ms.map((m) => m.seq);
+        expect(seqs(await store.findMessagesByChannel(channel.id, { limit: 3 }))).toEqual([1, 2, 3]);
+        expect(seqs(await store.findMessagesByChannel(channel.id, { afterSeq: 8, limit: 5 }))).toEqual([9, 10]);
+        expect(seqs(await store.findMessagesByChannel(channel.id, { limit: 3, newestFirst: true }))).toEqual([10, 9, 8]);
+        expect(seqs(await store.findMessagesByChannel(channel.id, { beforeSeq: 4, limit: 5, newestFirst: true }))).toEqual([3, 2, 1]);
+        expect(seqs(await store.findMessagesByChannel(channel.id, { afterSeq: 3, beforeSeq: 6, limit: 10 }))).toEqual([4, 5]);
+        const bySeq = await store.findMessagesBySeq([{ channelId: channel.id, seq: 7 }, { channelId: channel.id, seq: 99 }]);
+        expect(seqs(bySeq)).toEqual([7]);
+        expect(bySeq[0]?.text).toBe('m7');
+      });
+
+      it('keeps text, mentions, flags and times as sent', async () => {
+        const { channel, users } = await channelWith('ann', 'bob');
+        const sent = await store.appendMessage(
+          draft(channel.id, users[0]!.id, 'héllo 👋 @bob', { mentions: [users[1]!.id], mentionsChannel: true, clientMessageId: 'c' }),
+        );
+        const [stored] = await store.findMessagesByIds([sent.message.id]);
+        expect(stored).toEqual(sent.message);
+        expect(stored?.sentAt).toBeInstanceOf(Date);
+      });
+    });
+
+    describe('markers and counts', () => {
+      async function room() {
+        const ann = await user(store, 'ann');
+        const bob = await user(store, 'bob');
+        const cat = await user(store, 'cat');
+        const { org } = await organization(store, ann.id);
+        const channel = groupChannel(org.id, 'room');
+        await store.createChannel(channel, [ann.id, bob.id, cat.id]);
+        return { ann, bob, cat, channel };
+      }
+
+      it('moves read markers only forward, taking the delivery marker along', async () => {
+        const { ann, bob, channel } = await room();
+        for (let i = 0; i < 5; i++) await store.appendMessage(draft(channel.id, ann.id, `m${i}`));
+        const move = await store.advanceReadMarker(channel.id, bob.id, 3);
+        expect(move?.before).toMatchObject({ lastReadSeq: 0, lastDeliveredSeq: 0 });
+        expect(move?.after).toMatchObject({ lastReadSeq: 3, lastDeliveredSeq: 3 });
+        const back = await store.advanceReadMarker(channel.id, bob.id, 1);
+        expect(back?.after).toMatchObject({ lastReadSeq: 3, lastDeliveredSeq: 3 });
+        const delivered = await store.advanceDeliveryMarker(channel.id, bob.id, 5);
+        expect(delivered?.after).toMatchObject({ lastReadSeq: 3, lastDeliveredSeq: 5 });
+        expect((await store.advanceDeliveryMarker(channel.id, bob.id, 4))?.after.lastDeliveredSeq).toBe(5);
+        expect(await store.advanceReadMarker(channel.id, 'not-a-member', 5)).toBeNull();
+      });
+
+      it('counts unread mentions of a member from the log, direct and @channel, not the member\'s own', async () => {
+        const { ann, bob, cat, channel } = await room();
+        await store.appendMessage(draft(channel.id, ann.id, '@bob one', { mentions: [bob.id] })); // 1
+        await store.appendMessage(draft(channel.id, ann.id, 'plain')); // 2
+        await store.appendMessage(draft(channel.id, cat.id, '@channel', { mentionsChannel: true })); // 3
+        await store.appendMessage(draft(channel.id, ann.id, '@bob @cat', { mentions: [bob.id, cat.id] })); // 4
+        await store.appendMessage(draft(channel.id, ann.id, '@channel @bob', { mentions: [bob.id], mentionsChannel: true })); // 5
+        const counts = await store.countMentions([
+          { channelId: channel.id, userId: bob.id, afterSeq: 0 },
+          { channelId: channel.id, userId: bob.id, afterSeq: 3 },
+          { channelId: channel.id, userId: cat.id, afterSeq: 0 },
+          { channelId: channel.id, userId: ann.id, afterSeq: 0 },
+          { channelId: 'no-channel', userId: bob.id, afterSeq: 0 },
+        ]);
+        // bob: 1, 3, 4, 5 (5 once); after 3: 4, 5. cat: 4, 5 (3 is cat's own). ann: 3.
+        expect(counts).toEqual([4, 2, 2, 1, 0]);
+      });
+
+      it('counts the other members a message has reached', async () => {
+        const { ann, bob, cat, channel } = await room();
+        for (let i = 0; i < 3; i++) await store.appendMessage(draft(channel.id, ann.id, `m${i}`));
+        await store.advanceDeliveryMarker(channel.id, bob.id, 3);
+        await store.advanceReadMarker(channel.id, bob.id, 2);
+        await store.advanceDeliveryMarker(channel.id, cat.id, 1);
+        const reach = await store.countReach([
+          { channelId: channel.id, seq: 1, authorId: ann.id },
+          { channelId: channel.id, seq: 2, authorId: ann.id },
+          { channelId: channel.id, seq: 3, authorId: ann.id },
+          { channelId: channel.id, seq: 3, authorId: bob.id },
+        ]);
+        expect(reach).toEqual([
+          { delivered: 2, read: 1 },
+          { delivered: 1, read: 1 },
+          { delivered: 1, read: 0 },
+          { delivered: 1, read: 1 },
+        ]);
+      });
+    });
+
+    describe('devices', () => {
+      it('registers a device and refreshes when it was last seen', async () => {
+        const ann = await user(store, 'ann');
+        await store.upsertDevice({ userId: ann.id, deviceId: 'phone', lastSeenAt: tick() });
+        await expect(store.upsertDevice({ userId: ann.id, deviceId: 'phone', lastSeenAt: tick() })).resolves.toBeUndefined();
+      });
+    });
+  });
+}
