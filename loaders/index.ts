@@ -1,0 +1,76 @@
+// DataLoaders built per request (per event, for subscriptions) from the store: each kind of read
+// a request makes becomes one store call per tick, whatever the number of channels or messages.
+import DataLoader from 'dataloader';
+import type { Channel, ChannelMember, Message, OrgMember, Organization, User } from '../src/domain/types.ts';
+import type { MentionCountKey, Reach, ReachKey, Store } from '../src/store/store.ts';
+
+export interface Loaders {
+  users: DataLoader<string, User | null>;
+  organizations: DataLoader<string, Organization | null>;
+  channels: DataLoader<string, Channel | null>;
+  messages: DataLoader<string, Message | null>;
+  /** A channel's message at a seq (lastMessage, status events). */
+  messageBySeq: DataLoader<{ channelId: string; seq: number }, Message | null, string>;
+  orgMember: DataLoader<{ orgId: string; userId: string }, OrgMember | null, string>;
+  channelMember: DataLoader<{ channelId: string; userId: string }, ChannelMember | null, string>;
+  mentionCount: DataLoader<MentionCountKey, number, string>;
+  reach: DataLoader<ReachKey, Reach, string>;
+  /** The ids of a user's organizations (the people a viewer may see are the members of these). */
+  orgIdsOfUser: DataLoader<string, string[]>;
+}
+
+/** More organizations than one user plausibly belongs to; the list is read whole. */
+const ORGANIZATIONS_PER_USER_MAX = 1000;
+
+/** Places found records in the order of the keys asked for, null where none was found. */
+function inKeyOrder<K, V>(keys: readonly K[], found: V[], keyOf: (key: K) => string, keyOfValue: (value: V) => string) {
+  const byKey = new Map(found.map((value) => [keyOfValue(value), value]));
+  return keys.map((key) => byKey.get(keyOf(key)) ?? null);
+}
+
+const byId = <V extends { id: string }>(load: (ids: readonly string[]) => Promise<V[]>) =>
+  new DataLoader<string, V | null>(async (ids) => inKeyOrder(ids, await load(ids), (id) => id, (v) => v.id));
+
+const pair = (a: string, b: string | number) => JSON.stringify([a, b]);
+
+export function createLoaders(store: Store): Loaders {
+  return {
+    users: byId((ids) => store.findUsersByIds(ids)),
+    organizations: byId((ids) => store.findOrganizationsByIds(ids)),
+    channels: byId((ids) => store.findChannelsByIds(ids)),
+    messages: byId((ids) => store.findMessagesByIds(ids)),
+    messageBySeq: new DataLoader(
+      async (keys) =>
+        inKeyOrder(keys, await store.findMessagesBySeq(keys), (k) => pair(k.channelId, k.seq), (m) => pair(m.channelId, m.seq)),
+      { cacheKeyFn: (k) => pair(k.channelId, k.seq) },
+    ),
+    orgMember: new DataLoader(
+      async (keys) =>
+        inKeyOrder(keys, await store.findOrgMembers(keys), (k) => pair(k.orgId, k.userId), (m) => pair(m.orgId, m.userId)),
+      { cacheKeyFn: (k) => pair(k.orgId, k.userId) },
+    ),
+    channelMember: new DataLoader(
+      async (keys) =>
+        inKeyOrder(
+          keys,
+          await store.findChannelMembers(keys),
+          (k) => pair(k.channelId, k.userId),
+          (m) => pair(m.channelId, m.userId),
+        ),
+      { cacheKeyFn: (k) => pair(k.channelId, k.userId) },
+    ),
+    mentionCount: new DataLoader((keys) => store.countMentions(keys), {
+      cacheKeyFn: (k) => JSON.stringify([k.channelId, k.userId, k.afterSeq]),
+    }),
+    reach: new DataLoader((keys) => store.countReach(keys), {
+      cacheKeyFn: (k) => JSON.stringify([k.channelId, k.seq, k.authorId]),
+    }),
+    orgIdsOfUser: new DataLoader((userIds) =>
+      Promise.all(
+        userIds.map(async (userId) =>
+          (await store.listOrganizationsOfUser(userId, null, ORGANIZATIONS_PER_USER_MAX)).map((org) => org.id),
+        ),
+      ),
+    ),
+  };
+}

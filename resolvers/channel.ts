@@ -1,0 +1,188 @@
+// Channel: its members, messages and the viewer's read state; create, open, join, leave, read.
+import { builder } from '../src/builder.ts';
+import { idCursor, seqCursor } from '../src/domain/cursors.ts';
+import { idOf, membersOfDirectKey } from '../src/domain/ids.ts';
+import { requireChannelMember, requireVisibleChannel } from '../src/services/access.ts';
+import {
+  addChannelMember,
+  createChannel,
+  joinChannel,
+  openDirectChannel,
+  removeChannelMember,
+} from '../src/services/channels.ts';
+import { acknowledgeDelivery, markChannelRead, unreadCount } from '../src/services/read-state.ts';
+import type { RequestContext } from '../src/context.ts';
+import type { Channel } from '../src/domain/types.ts';
+import { forwardPage, pageDirection, toConnection } from './pagination.ts';
+import { ChannelRef, MessageConnection, MessageRef, OrganizationRef, UserConnection } from './refs.ts';
+
+const ChannelKind = builder.enumType('ChannelKind', { values: ['GROUP', 'DIRECT'] as const });
+
+/** The viewer's membership of the channel (null when not a member). */
+const membershipOf = (ctx: RequestContext, channel: Channel) =>
+  ctx.loaders.channelMember.load({ channelId: channel.id, userId: ctx.viewer.id });
+
+ChannelRef.implement({
+  description: 'A conversation: a GROUP channel of an organization, or a DIRECT one between two members.',
+  fields: (t) => ({
+    kind: t.field({ type: ChannelKind, resolve: (channel) => channel.kind }),
+    name: t.string({
+      description: "For DIRECT channels, the other member's name as the viewer sees it.",
+      resolve: async (channel, _args, ctx) => {
+        if (channel.kind === 'GROUP' || !channel.directKey) return channel.name;
+        const other = membersOfDirectKey(channel.directKey).find((id) => id !== ctx.viewer.id) ?? ctx.viewer.id;
+        return (await ctx.loaders.users.load(other))?.name ?? 'unknown';
+      },
+    }),
+    organization: t.field({ type: OrganizationRef, resolve: (channel) => channel.orgId }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    lastActiveAt: t.expose('lastActiveAt', { type: 'DateTime' }),
+    lastMessage: t.field({
+      type: MessageRef,
+      nullable: true,
+      resolve: async (channel, _args, ctx) => {
+        await requireChannelMember(ctx, channel.id);
+        if (channel.lastSeq === 0) return null;
+        return ctx.loaders.messageBySeq.load({ channelId: channel.id, seq: channel.lastSeq });
+      },
+    }),
+    memberCount: t.exposeInt('memberCount'),
+    members: t.field({
+      type: UserConnection,
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: async (channel, args, ctx) => {
+        const size = forwardPage(args, ctx.deps.config.limits);
+        const after = args.after == null ? null : idCursor.decode(args.after, 'after');
+        const page = await ctx.deps.store.listChannelMembers(channel.id, after, size + 1);
+        return toConnection(
+          page.slice(0, size).map((member) => member.userId),
+          (userId) => idCursor.encode(userId),
+          { hasNextPage: page.length > size, hasPreviousPage: after !== null },
+        );
+      },
+    }),
+    messages: t.field({
+      type: MessageConnection,
+      description: 'Messages in seq order. last/before page backwards from the newest; first/after page forwards.',
+      args: { first: t.arg.int(), after: t.arg.string(), last: t.arg.int(), before: t.arg.string() },
+      resolve: async (channel, args, ctx) => {
+        const { backwards, size } = pageDirection(args, ctx.deps.config.limits);
+        const afterSeq = args.after == null ? undefined : seqCursor.decode(args.after, 'after');
+        const beforeSeq = args.before == null ? undefined : seqCursor.decode(args.before, 'before');
+        await requireChannelMember(ctx, channel.id);
+        const page = await ctx.deps.store.findMessagesByChannel(channel.id, {
+          afterSeq,
+          beforeSeq,
+          limit: size + 1,
+          newestFirst: backwards,
+        });
+        const more = page.length > size;
+        const shown = page.slice(0, size);
+        if (backwards) shown.reverse();
+        for (const message of shown) ctx.loaders.messages.prime(message.id, message);
+        return toConnection(shown, (m) => seqCursor.encode(m.seq), {
+          hasPreviousPage: backwards ? more : (afterSeq ?? 0) > 0,
+          hasNextPage: backwards ? beforeSeq !== undefined && beforeSeq <= channel.lastSeq : more,
+        });
+      },
+    }),
+    unreadCount: t.int({
+      description: "The viewer's read state: messages after the viewer's read marker, not counting the viewer's own.",
+      resolve: async (channel, _args, ctx) => unreadCount(channel, await membershipOf(ctx, channel)),
+    }),
+    mentionCount: t.int({
+      description: 'Unread messages that mention the viewer, directly or through mentionsChannel.',
+      resolve: async (channel, _args, ctx) => {
+        const member = await membershipOf(ctx, channel);
+        if (!member || member.lastReadSeq >= channel.lastSeq) return 0;
+        return ctx.loaders.mentionCount.load({ channelId: channel.id, userId: ctx.viewer.id, afterSeq: member.lastReadSeq });
+      },
+    }),
+    hasUnread: t.boolean({
+      resolve: async (channel, _args, ctx) => unreadCount(channel, await membershipOf(ctx, channel)) > 0,
+    }),
+    lastReadSeq: t.int({
+      description: 'seq of the last message the viewer has read (0 when none).',
+      resolve: async (channel, _args, ctx) => (await membershipOf(ctx, channel))?.lastReadSeq ?? 0,
+    }),
+  }),
+});
+
+const CreateChannelInput = builder.inputType('CreateChannelInput', {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    memberIds: t.idList(),
+  }),
+});
+const OpenDirectChannelInput = builder.inputType('OpenDirectChannelInput', {
+  fields: (t) => ({ organizationId: t.id({ required: true }), userId: t.id({ required: true }) }),
+});
+const ChannelInput = builder.inputType('ChannelInput', {
+  fields: (t) => ({ channelId: t.id({ required: true }) }),
+});
+const ChannelMemberInput = builder.inputType('ChannelMemberInput', {
+  fields: (t) => ({ channelId: t.id({ required: true }), userId: t.id({ required: true }) }),
+});
+const MarkChannelReadInput = builder.inputType('MarkChannelReadInput', {
+  fields: (t) => ({
+    channelId: t.id({ required: true }),
+    throughSeq: t.int({ description: "Defaults to the channel's newest message. The read marker never moves backwards." }),
+  }),
+});
+const AcknowledgeDeliveryInput = builder.inputType('AcknowledgeDeliveryInput', {
+  fields: (t) => ({ channelId: t.id({ required: true }), throughSeq: t.int({ required: true }) }),
+});
+
+builder.queryFields((t) => ({
+  channel: t.field({
+    type: ChannelRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => requireVisibleChannel(ctx, idOf('Channel', args.id, 'id'), 'id'),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createChannel: t.field({
+    type: ChannelRef,
+    args: { input: t.arg({ type: CreateChannelInput, required: true }) },
+    resolve: (_root, { input }, ctx) => createChannel(ctx, input),
+  }),
+  openDirectChannel: t.field({
+    type: ChannelRef,
+    description: 'Returns the one DIRECT channel between the viewer and the user, creating it on first use.',
+    args: { input: t.arg({ type: OpenDirectChannelInput, required: true }) },
+    resolve: (_root, { input }, ctx) => openDirectChannel(ctx, input),
+  }),
+  joinChannel: t.field({
+    type: ChannelRef,
+    args: { input: t.arg({ type: ChannelInput, required: true }) },
+    resolve: (_root, { input }, ctx) => joinChannel(ctx, input),
+  }),
+  addChannelMember: t.field({
+    type: ChannelRef,
+    args: { input: t.arg({ type: ChannelMemberInput, required: true }) },
+    resolve: (_root, { input }, ctx) => addChannelMember(ctx, input),
+  }),
+  removeChannelMember: t.field({
+    type: ChannelRef,
+    args: { input: t.arg({ type: ChannelMemberInput, required: true }) },
+    resolve: (_root, { input }, ctx) => removeChannelMember(ctx, input),
+  }),
+  markChannelRead: t.field({
+    type: ChannelRef,
+    args: { input: t.arg({ type: MarkChannelReadInput, required: true }) },
+    resolve: (_root, { input }, ctx) => markChannelRead(ctx, input),
+  }),
+  acknowledgeDelivery: t.field({
+    type: ChannelRef,
+    args: { input: t.arg({ type: AcknowledgeDeliveryInput, required: true }) },
+    resolve: (_root, { input }, ctx) => acknowledgeDelivery(ctx, input),
+  }),
+}));
+
+builder.asEntity(ChannelRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: ({ id }, ctx) => requireVisibleChannel(ctx, idOf('Channel', id, 'id'), 'id'),
+});

@@ -1,0 +1,85 @@
+// Organization: its members and the viewer's channels in it; create one, add members.
+import { builder } from '../src/builder.ts';
+import { activityCursor, idCursor } from '../src/domain/cursors.ts';
+import { idOf } from '../src/domain/ids.ts';
+import { requireOrgMember } from '../src/services/access.ts';
+import { addOrganizationMember, createOrganization } from '../src/services/organizations.ts';
+import { forwardPage, toConnection } from './pagination.ts';
+import { ChannelConnection, OrganizationRef, UserConnection } from './refs.ts';
+
+OrganizationRef.implement({
+  description: 'A workspace: its members and their channels.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    memberCount: t.exposeInt('memberCount'),
+    members: t.field({
+      type: UserConnection,
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: async (org, args, ctx) => {
+        const size = forwardPage(args, ctx.deps.config.limits);
+        const after = args.after == null ? null : idCursor.decode(args.after, 'after');
+        const page = await ctx.deps.store.listOrgMembers(org.id, after, size + 1);
+        return toConnection(
+          page.slice(0, size).map((member) => member.userId),
+          (userId) => idCursor.encode(userId),
+          { hasNextPage: page.length > size, hasPreviousPage: after !== null },
+        );
+      },
+    }),
+    channels: t.field({
+      type: ChannelConnection,
+      description: "The viewer's channels in this organization (group and direct), most recently active first.",
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: async (org, args, ctx) => {
+        const size = forwardPage(args, ctx.deps.config.limits);
+        const after = args.after == null ? null : activityCursor.decode(args.after, 'after');
+        const page = await ctx.deps.store.listChannelsOfMember(org.id, ctx.viewer.id, after, size + 1);
+        const channels = page.slice(0, size);
+        // The page already holds the channels: prime the loaders so their fields read no more.
+        for (const channel of channels) ctx.loaders.channels.prime(channel.id, channel);
+        return toConnection(channels, (c) => activityCursor.encode(c.lastActiveAt, c.id), {
+          hasNextPage: page.length > size,
+          hasPreviousPage: after !== null,
+        });
+      },
+    }),
+  }),
+});
+
+const CreateOrganizationInput = builder.inputType('CreateOrganizationInput', {
+  fields: (t) => ({ name: t.string({ required: true }) }),
+});
+
+const AddOrganizationMemberInput = builder.inputType('AddOrganizationMemberInput', {
+  fields: (t) => ({ organizationId: t.id({ required: true }), userId: t.id({ required: true }) }),
+});
+
+builder.queryFields((t) => ({
+  organization: t.field({
+    type: OrganizationRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => requireOrgMember(ctx, idOf('Organization', args.id, 'id'), 'id'),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createOrganization: t.field({
+    type: OrganizationRef,
+    description: 'Creates the organization with the viewer as its first member, and its #general channel.',
+    args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
+    resolve: (_root, { input }, ctx) => createOrganization(ctx, input),
+  }),
+  addOrganizationMember: t.field({
+    type: OrganizationRef,
+    description: 'Adds a user to the organization and to its #general channel.',
+    args: { input: t.arg({ type: AddOrganizationMemberInput, required: true }) },
+    resolve: (_root, { input }, ctx) => addOrganizationMember(ctx, input),
+  }),
+}));
+
+builder.asEntity(OrganizationRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: ({ id }, ctx) => requireOrgMember(ctx, idOf('Organization', id, 'id'), 'id'),
+});

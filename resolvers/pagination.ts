@@ -1,0 +1,39 @@
+// Builds relay connection results from a page read with one extra item (which tells whether
+// there is more), and the argument checks every connection shares.
+import type { PageArgs } from '../src/domain/rules.ts';
+import { pageSize } from '../src/domain/rules.ts';
+import type { Limits } from '../src/config.ts';
+import { AppError } from '../src/errors.ts';
+
+export interface ConnectionResult<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+/** A connection over nodes in display order. */
+export function toConnection<T>(
+  nodes: T[],
+  cursorOf: (node: T) => string,
+  more: { hasNextPage: boolean; hasPreviousPage: boolean },
+): ConnectionResult<T> {
+  const edges = nodes.map((node) => ({ cursor: cursorOf(node), node }));
+  return {
+    edges,
+    pageInfo: { ...more, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+  };
+}
+
+/** The size of a forward-only page (first/after). */
+export function forwardPage(args: PageArgs, limits: Limits): number {
+  return pageSize(args.first, limits, 'first');
+}
+
+/** Which way a page of a two-way connection goes, and how many items it holds. */
+export function pageDirection(args: PageArgs, limits: Limits): { backwards: boolean; size: number } {
+  if (args.first != null && args.last != null) throw AppError.badInput('last', 'Ask for first or last, not both');
+  if (args.after != null && args.before != null) throw AppError.badInput('before', 'Give after or before, not both');
+  const backwards = args.last != null || args.before != null || args.first == null;
+  if (backwards && args.after != null) throw AppError.badInput('after', 'after pages forwards: use it with first');
+  if (!backwards && args.before != null) throw AppError.badInput('before', 'before pages backwards: use it with last');
+  return { backwards, size: backwards ? pageSize(args.last, limits, 'last') : pageSize(args.first, limits, 'first') };
+}

@@ -1,0 +1,62 @@
+// Connects the long-lived parts of a process as the configuration says: the store (SQLite or
+// MongoDB), the bus (in-process or Redis), feeds and presence. Unreachable services fail here.
+import { ViewerResolver } from './auth/viewer.ts';
+import type { Config } from './config.ts';
+import type { AppDeps } from './context.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { type EventBus, InProcessBus } from './realtime/bus.ts';
+import { ChannelFeeds } from './realtime/feeds.ts';
+import { InProcessPresence, type PresenceTracker } from './realtime/presence.ts';
+import { RedisBus } from './realtime/redis-bus.ts';
+import { SendRateLimiter } from './services/rate-limit.ts';
+import { SqliteStore } from './store/sqlite/sqlite-store.ts';
+import type { Store } from './store/store.ts';
+
+async function openStore(config: Config): Promise<Store> {
+  if (config.mongodbUrl) {
+    const { openMongoStore } = await import('./store/mongo/mongo-store.ts');
+    return openMongoStore(config.mongodbUrl);
+  }
+  return new SqliteStore(config.sqlitePath);
+}
+
+async function openBus(config: Config, logger: Logger): Promise<EventBus> {
+  return config.redisUrl ? RedisBus.connect(config.redisUrl, logger) : new InProcessBus();
+}
+
+function createPresence(config: Config, bus: EventBus, store: Store, logger: Logger): PresenceTracker {
+  return new InProcessPresence(bus, store, config.presenceGraceMs, logger);
+}
+
+/** Opens everything a server process needs; closes what was opened when a later part fails. */
+export async function connectDeps(config: Config, logger: Logger): Promise<AppDeps> {
+  const store = await openStore(config);
+  let bus: EventBus;
+  try {
+    bus = await openBus(config, logger);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const metrics = createMetrics();
+  return {
+    config,
+    logger,
+    store,
+    bus,
+    feeds: new ChannelFeeds(bus, store, config.feedGapFillMs, logger.child({ part: 'feeds' })),
+    presence: createPresence(config, bus, store, logger.child({ part: 'presence' })),
+    viewers: new ViewerResolver(store, config.jwtSecret),
+    sendLimiter: new SendRateLimiter(config.limits.sendsPerWindow, config.limits.sendWindowMs),
+    metrics,
+  };
+}
+
+/** Closes what connectDeps opened, the outermost first. */
+export async function closeDeps(deps: AppDeps): Promise<void> {
+  await deps.presence.close();
+  await deps.feeds.close();
+  await deps.bus.close();
+  await deps.store.close();
+}

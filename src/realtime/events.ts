@@ -1,0 +1,36 @@
+// What travels between processes, and on which topic. One publish per event, never one per member.
+import type { Message, PresenceStatus } from '../domain/types.ts';
+
+/** A topic name with the type of what is published on it. */
+export interface Topic<Payload> {
+  readonly name: string;
+  /** Carries the payload type only; never set. */
+  readonly payload?: Payload;
+}
+
+const topic = <Payload>(name: string): Topic<Payload> => ({ name });
+
+/** Published to channel:{id} after a message is stored. */
+export interface MessageAdded {
+  kind: 'messageAdded';
+  message: Message;
+}
+
+/** Published to user:{id}: what every device of that user must hear about. */
+export type UserEvent =
+  | { kind: 'channelRead'; channelId: string; lastReadSeq: number }
+  | { kind: 'membership'; channelId: string; joined: boolean }
+  | { kind: 'messageStatus'; channelId: string; messageId: string };
+
+/** Published to presence:{userId} when the user comes online or goes offline. */
+export interface PresenceChange {
+  userId: string;
+  status: PresenceStatus;
+  lastActiveAt: Date | null;
+}
+
+export const topics = {
+  channel: (channelId: string) => topic<MessageAdded>(`channel:${channelId}`),
+  user: (userId: string) => topic<UserEvent>(`user:${userId}`),
+  presence: (userId: string) => topic<PresenceChange>(`presence:${userId}`),
+};

@@ -1,0 +1,182 @@
+// Per-process channel feeds: one bus subscription per channel however many local subscribers,
+// and messages handed to them in strictly increasing seq with nothing missing. The bus may lose,
+// repeat or reorder messages (Redis pub/sub is at-most-once; two processes publish out of seq
+// order), so each feed keeps the last seq it delivered: a duplicate is dropped, an early message
+// waits, and a gap not filled within gapFillMs is read from the store.
+import type { Message } from '../domain/types.ts';
+import type { Logger } from '../logger.ts';
+import type { Store } from '../store/store.ts';
+import type { EventBus, Unsubscribe } from './bus.ts';
+import { type MessageAdded, topics } from './events.ts';
+
+export type FeedListener = (message: Message) => void;
+
+/** How many messages one gap fill reads at most; a longer outage takes several reads. */
+const GAP_READ_LIMIT = 500;
+
+class ChannelFeed {
+  /** seq of the last message handed to listeners; -1 until the feed knows where the channel is. */
+  private lastSeq = -1;
+  private readonly held = new Map<number, Message>();
+  private gapTimer: NodeJS.Timeout | null = null;
+  private filling = false;
+  readonly listeners = new Set<FeedListener>();
+  unsubscribe: Unsubscribe | null = null;
+  ready: Promise<void> | null = null;
+
+  constructor(
+    readonly channelId: string,
+    private readonly store: Store,
+    private readonly gapFillMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Learns the channel's newest seq (after subscribing, so nothing published since is missed). */
+  async start(): Promise<void> {
+    const [channel] = await this.store.findChannelsByIds([this.channelId]);
+    this.lastSeq = Math.max(this.lastSeq, channel?.lastSeq ?? 0);
+    this.drain();
+  }
+
+  /** Where this feed stands: every message up to it has been handed out. */
+  get position(): number {
+    return this.lastSeq;
+  }
+
+  receive(message: Message): void {
+    if (this.lastSeq >= 0 && message.seq <= this.lastSeq) return; // a duplicate, or older than the feed
+    this.held.set(message.seq, message);
+    if (this.lastSeq >= 0) this.drain();
+  }
+
+  /** Hands out held messages while they are next in line; a gap waits, then is read. */
+  private drain(): void {
+    this.deliverInOrder();
+    if (this.held.size > 0) this.scheduleGapFill();
+    else this.clearGapTimer();
+  }
+
+  private deliverInOrder(): void {
+    for (const seq of this.held.keys()) if (seq <= this.lastSeq) this.held.delete(seq);
+    let next = this.held.get(this.lastSeq + 1);
+    while (next) {
+      this.held.delete(next.seq);
+      this.lastSeq = next.seq;
+      for (const listener of this.listeners) listener(next);
+      next = this.held.get(this.lastSeq + 1);
+    }
+  }
+
+  private scheduleGapFill(): void {
+    if (this.gapTimer || this.filling) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      void this.catchUp();
+    }, this.gapFillMs);
+    this.gapTimer.unref();
+  }
+
+  private clearGapTimer(): void {
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapTimer = null;
+  }
+
+  /** Reads from the store whatever came after the last delivered seq (a gap, or an outage). */
+  async catchUp(): Promise<void> {
+    if (this.filling || this.lastSeq < 0) return;
+    this.filling = true;
+    this.clearGapTimer();
+    try {
+      for (;;) {
+        const missed = await this.store.findMessagesByChannel(this.channelId, {
+          afterSeq: this.lastSeq,
+          limit: GAP_READ_LIMIT,
+        });
+        // The store numbers messages without holes; one can only come from a write that failed
+        // half-way on a store without transactions. Step over it rather than wait forever.
+        const first = missed[0];
+        if (first && first.seq > this.lastSeq + 1) {
+          this.logger.warn({ channelId: this.channelId, from: this.lastSeq + 1, to: first.seq - 1 }, 'skipping a seq hole');
+          this.lastSeq = first.seq - 1;
+        }
+        for (const message of missed) this.held.set(message.seq, message);
+        this.deliverInOrder();
+        if (missed.length < GAP_READ_LIMIT) break;
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, channelId: this.channelId }, 'gap fill failed; will retry');
+    } finally {
+      this.filling = false;
+    }
+    if (this.held.size > 0) this.scheduleGapFill();
+  }
+
+  stop(): void {
+    this.clearGapTimer();
+    this.held.clear();
+  }
+}
+
+export class ChannelFeeds {
+  private readonly feeds = new Map<string, ChannelFeed>();
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly store: Store,
+    private readonly gapFillMs: number,
+    private readonly logger: Logger,
+  ) {
+    // After a bus outage, every feed reads what it missed: messages were stored, not lost.
+    bus.onReconnect(() => {
+      for (const feed of this.feeds.values()) void feed.catchUp();
+    });
+  }
+
+  /** How many channels this process listens to (one bus subscription each). */
+  get size(): number {
+    return this.feeds.size;
+  }
+
+  /**
+   * Adds a listener to the channel's feed, starting the feed on first use. Resolves, once the
+   * feed knows its position, with that position and a function that removes the listener.
+   */
+  async attach(channelId: string, listener: FeedListener): Promise<{ position: number; detach: () => Promise<void> }> {
+    let feed = this.feeds.get(channelId);
+    if (!feed) {
+      const created = new ChannelFeed(channelId, this.store, this.gapFillMs, this.logger);
+      feed = created;
+      this.feeds.set(channelId, created);
+      created.ready = (async () => {
+        created.unsubscribe = await this.bus.subscribe(topics.channel(channelId), (event: MessageAdded) =>
+          created.receive(event.message),
+        );
+        await created.start();
+      })();
+      created.ready.catch(() => this.release(created));
+    }
+    feed.listeners.add(listener);
+    try {
+      await feed.ready;
+    } catch (error) {
+      feed.listeners.delete(listener);
+      throw error;
+    }
+    const attached = feed;
+    return { position: attached.position, detach: async () => {
+      attached.listeners.delete(listener);
+      if (attached.listeners.size === 0) await this.release(attached);
+    } };
+  }
+
+  private async release(feed: ChannelFeed): Promise<void> {
+    if (this.feeds.get(feed.channelId) !== feed) return;
+    this.feeds.delete(feed.channelId);
+    feed.stop();
+    await feed.unsubscribe?.();
+  }
+
+  async close(): Promise<void> {
+    for (const feed of [...this.feeds.values()]) await this.release(feed);
+  }
+}

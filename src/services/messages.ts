@@ -1,0 +1,61 @@
+// Use cases of messages: send one (stored, then published once to the channel's topic).
+import type { RequestContext } from '../context.ts';
+import { idOf, newId } from '../domain/ids.ts';
+import { textMentionsChannel, validateClientMessageId, validateMessageText } from '../domain/rules.ts';
+import type { Message } from '../domain/types.ts';
+import { AppError } from '../errors.ts';
+import { topics } from '../realtime/events.ts';
+import { requireChannelMember } from './access.ts';
+
+export interface SendMessageInput {
+  channelId: string;
+  text: string;
+  mentionIds?: string[] | null;
+  mentionsChannel?: boolean | null;
+  clientMessageId?: string | null;
+}
+
+/** Mentioned users: valid ids, at most the limit, each a member of the channel. */
+async function validateMentions(ctx: RequestContext, channelId: string, mentionIds: string[]): Promise<string[]> {
+  const { mentionsMax } = ctx.deps.config.limits;
+  const ids = [...new Set(mentionIds.map((id) => idOf('User', id, 'mentionIds')))];
+  if (ids.length > mentionsMax) throw AppError.badInput('mentionIds', `A message may mention at most ${mentionsMax} users`);
+  const members = await Promise.all(ids.map((userId) => ctx.loaders.channelMember.load({ channelId, userId })));
+  if (members.some((member) => member === null)) {
+    throw AppError.badInput('mentionIds', 'mentionIds may only name members of the channel');
+  }
+  return ids;
+}
+
+/**
+ * Stores the message with the channel's next seq and publishes it; the sender's read marker moves
+ * to it. A retry with the same clientMessageId returns the stored message and publishes nothing.
+ */
+export async function sendMessage(ctx: RequestContext, input: SendMessageInput): Promise<Message> {
+  const channelId = idOf('Channel', input.channelId, 'channelId');
+  await requireChannelMember(ctx, channelId);
+  const text = validateMessageText(input.text, ctx.deps.config.limits, 'text');
+  const clientMessageId = input.clientMessageId == null ? null : validateClientMessageId(input.clientMessageId);
+  const mentions = await validateMentions(ctx, channelId, input.mentionIds ?? []);
+  ctx.deps.sendLimiter.take(ctx.viewer.id);
+  const { message, created } = await ctx.deps.store.appendMessage({
+    id: newId('msg'),
+    channelId,
+    authorId: ctx.viewer.id,
+    text,
+    mentions,
+    mentionsChannel: input.mentionsChannel ?? textMentionsChannel(text),
+    sentAt: new Date(),
+    clientMessageId,
+  });
+  ctx.refreshLoaders();
+  if (created) {
+    ctx.deps.metrics.messagesSent.inc();
+    await Promise.all([
+      ctx.deps.bus.publish(topics.channel(channelId), { kind: 'messageAdded', message }),
+      // The sender's other devices clear the badge: the message counts as read by its author.
+      ctx.deps.bus.publish(topics.user(ctx.viewer.id), { kind: 'channelRead', channelId, lastReadSeq: message.seq }),
+    ]);
+  }
+  return message;
+}
