@@ -1,0 +1,94 @@
+// The two ways a message is appended: in one transaction where the deployment has them, or by
+// claiming the seq through the unique {channelId, seq} index on a standalone server. Why the
+// standalone way is not $inc-then-insert: see the top of messages.ts.
+import type { Message } from '../../domain/types.ts';
+import { type MessageDraft, StoreError } from '../store.ts';
+import * as channelMembers from './channel-members.ts';
+import * as channels from './channels.ts';
+import type { Session } from './database.ts';
+import { isConnectionError, isDuplicateKey, isDuplicateOn } from './errors.ts';
+import * as messages from './messages.ts';
+
+export interface AppendCollections {
+  channels: channels.Channels;
+  channelMembers: channelMembers.ChannelMembers;
+  messages: messages.Messages;
+}
+
+export type Appended = { message: Message; created: boolean };
+
+/** A claimed seq can be lost this many times in a row (each loss means another sender succeeded). */
+const MAX_CLAIMS = 1000;
+/** An insert whose connection broke is tried again this many times. */
+const MAX_TRANSIENT_RETRIES = 3;
+
+function noSuchChannel(channelId: string): StoreError {
+  return new StoreError('unavailable', `channel ${channelId} does not exist`);
+}
+
+/** The stored message of a draft retried with the same clientMessageId, if any. */
+async function storedDuplicate(c: AppendCollections, draft: MessageDraft, session: Session): Promise<Appended | null> {
+  if (draft.clientMessageId === null) return null;
+  const stored = await messages.findByClientMessageId(c.messages, { ...draft, clientMessageId: draft.clientMessageId }, session);
+  return stored ? { message: stored, created: false } : null;
+}
+
+/** The body of the append transaction: check, $inc, insert, move the author's markers. */
+export async function appendInTransaction(c: AppendCollections, draft: MessageDraft, session: Session): Promise<Appended> {
+  const stored = await storedDuplicate(c, draft, session);
+  if (stored) return stored;
+  const seq = await channels.takeNextSeq(c.channels, draft.channelId, draft.sentAt, session);
+  if (seq === null) throw noSuchChannel(draft.channelId);
+  const message = await messages.insertMessage(c.messages, draft, seq, session);
+  await channelMembers.coverOwnMessage(c.channelMembers, draft.channelId, draft.authorId, seq, session);
+  return { message, created: true };
+}
+
+/**
+ * After a transaction lost an idempotency race to a concurrent send (its insert hit the
+ * clientMessageId index, and the whole transaction rolled back), the message that won.
+ */
+export async function winnerOfRace(c: AppendCollections, draft: MessageDraft, error: unknown): Promise<Appended | null> {
+  if (!isDuplicateOn(error, messages.CLIENT_MESSAGE_ID_INDEX)) return null;
+  return storedDuplicate(c, draft, undefined);
+}
+
+/** Appends without a transaction: claims the next free seq by inserting, then moves the channel and the author's markers. */
+export async function appendWithoutTransaction(c: AppendCollections, draft: MessageDraft): Promise<Appended> {
+  const stored = await storedDuplicate(c, draft, undefined);
+  if (stored) return stored;
+  const lastSeq = await channels.findLastSeq(c.channels, draft.channelId, undefined);
+  if (lastSeq === null) throw noSuchChannel(draft.channelId);
+  let seq = lastSeq + 1;
+  for (let claims = 0; claims < MAX_CLAIMS; claims++) {
+    const outcome = await claim(c, draft, seq);
+    if (outcome === 'stored') {
+      await channels.coverStoredMessage(c.channels, draft.channelId, seq, draft.sentAt);
+      await channelMembers.coverOwnMessage(c.channelMembers, draft.channelId, draft.authorId, seq, undefined);
+      return { message: { ...draft, mentions: [...draft.mentions], seq }, created: true };
+    }
+    if (outcome !== 'seq taken') return outcome;
+    // Another sender took seq; the log (not the channel's lastSeq, which may lag it) says what is free.
+    seq = Math.max(seq, await messages.findLatestSeq(c.messages, draft.channelId)) + 1;
+  }
+  throw new StoreError('unavailable', `channel ${draft.channelId} is too busy to take a seq`);
+}
+
+/** One attempt to store the draft at seq: stored, seq taken, or the message a concurrent retry stored first. */
+async function claim(c: AppendCollections, draft: MessageDraft, seq: number): Promise<'stored' | 'seq taken' | Appended> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await messages.insertMessage(c.messages, draft, seq, undefined);
+      return 'stored';
+    } catch (error) {
+      if (isConnectionError(error) && attempt < MAX_TRANSIENT_RETRIES) continue;
+      if (!isDuplicateKey(error)) throw error;
+      // After a broken connection the duplicate may be this very message, stored by the earlier attempt.
+      if (attempt > 0 && (await messages.findByIds(c.messages, [draft.id])).length > 0) return 'stored';
+      if (isDuplicateOn(error, messages.SEQ_INDEX)) return 'seq taken';
+      const winner = await storedDuplicate(c, draft, undefined);
+      if (winner) return winner;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// The part of the driver's Db / Collection API the MongoDB store uses, and nothing more, so the same
+// store runs on the official driver (its Db satisfies this interface as it is) and on a stand-in.
+import type {
+  AggregateOptions,
+  BulkWriteOptions,
+  ClientSession,
+  CountDocumentsOptions,
+  CreateIndexesOptions,
+  DeleteOptions,
+  DeleteResult,
+  Document,
+  Filter,
+  FindOneAndUpdateOptions,
+  FindOptions,
+  IndexSpecification,
+  InsertManyResult,
+  InsertOneOptions,
+  InsertOneResult,
+  OptionalUnlessRequiredId,
+  UpdateFilter,
+  UpdateOptions,
+  UpdateResult,
+  WithId,
+} from 'mongodb';
+
+/** A cursor reduced to what the store reads: all of it at once (every query is bounded by a limit or keys). */
+export interface ResultCursor<T> {
+  toArray(): Promise<T[]>;
+}
+
+/** The collection methods the store calls, with the driver's own signatures. */
+export interface StoreCollection<T extends Document> {
+  find(filter: Filter<T>, options?: FindOptions): ResultCursor<WithId<T>>;
+  findOne(filter: Filter<T>, options?: FindOptions): Promise<WithId<T> | null>;
+  insertOne(doc: OptionalUnlessRequiredId<T>, options?: InsertOneOptions): Promise<InsertOneResult<T>>;
+  insertMany(docs: ReadonlyArray<OptionalUnlessRequiredId<T>>, options?: BulkWriteOptions): Promise<InsertManyResult<T>>;
+  updateOne(filter: Filter<T>, update: UpdateFilter<T>, options?: UpdateOptions): Promise<UpdateResult<T>>;
+  findOneAndUpdate(filter: Filter<T>, update: UpdateFilter<T>, options: FindOneAndUpdateOptions): Promise<WithId<T> | null>;
+  deleteOne(filter: Filter<T>, options?: DeleteOptions): Promise<DeleteResult>;
+  aggregate<R extends Document = Document>(pipeline: Document[], options?: AggregateOptions): ResultCursor<R>;
+  countDocuments(filter: Filter<T>, options?: CountDocumentsOptions): Promise<number>;
+  createIndex(spec: IndexSpecification, options?: CreateIndexesOptions): Promise<string>;
+}
+
+/** A database: its collections, and commands (ping, create). The driver's Db is one. */
+export interface StoreDatabase {
+  collection<T extends Document = Document>(name: string): StoreCollection<T>;
+  command(command: Document): Promise<Document>;
+}
+
+/**
+ * The session a unit's writes go through: the driver's ClientSession inside a transaction, or
+ * undefined where there is none (a standalone server, or a stand-in that needs no session).
+ */
+export type Session = ClientSession | undefined;
+
+/** Runs fn as one transaction (retrying it on transient errors), or rejects with fn's error after aborting. */
+export type TransactionRunner = <R>(fn: (session: Session) => Promise<R>) => Promise<R>;
+
+/** An index declared beside the queries it serves; its name is what a duplicate-key error reports. */
+export interface IndexSpec {
+  key: Record<string, 1 | -1>;
+  name: string;
+  unique?: boolean;
+  partialFilterExpression?: Document;
+}
+
+/** MongoDB's answer to creating a collection that exists already. */
+const NAMESPACE_EXISTS = 48;
+
+/**
+ * Creates the collection, then its declared indexes (both no-ops when they exist). Collections are
+ * created here, at start-up, so that no transaction ever creates one: a sharded cluster refuses
+ * that in a cross-shard transaction, and elsewhere it can conflict with concurrent transactions.
+ */
+export async function ensureIndexes(db: StoreDatabase, collection: string, indexes: readonly IndexSpec[]): Promise<void> {
+  try {
+    await db.command({ create: collection });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== NAMESPACE_EXISTS) throw error;
+  }
+  const target = db.collection(collection);
+  for (const { key, ...options } of indexes) await target.createIndex(key, options);
+}
+
+/** The driver's per-operation options carrying the session, when there is one. */
+export function within(session: Session): { session?: ClientSession } {
+  return session ? { session } : {};
+}

@@ -1,0 +1,61 @@
+// orgMembers: one document per (organization, user). {orgId, userId} is unique and decides who
+// joins first; {userId, orgId} lists a user's organizations in id order.
+import type { OrgMember } from '../../domain/types.ts';
+import type { OrgMemberKey } from '../store.ts';
+import { type IndexSpec, type Session, type StoreCollection, within } from './database.ts';
+
+export const ORG_MEMBERS = 'orgMembers';
+
+export interface OrgMemberDoc {
+  orgId: string;
+  userId: string;
+  joinedAt: Date;
+}
+
+export type OrgMembers = StoreCollection<OrgMemberDoc>;
+
+export const orgMemberIndexes: readonly IndexSpec[] = [
+  { key: { orgId: 1, userId: 1 }, name: 'orgId_1_userId_1', unique: true },
+  { key: { userId: 1, orgId: 1 }, name: 'userId_1_orgId_1' },
+];
+
+/** The domain record of a stored membership. */
+export function toOrgMember(doc: OrgMemberDoc): OrgMember {
+  return { orgId: doc.orgId, userId: doc.userId, joinedAt: doc.joinedAt };
+}
+
+/**
+ * Stores the membership unless it exists; true when this call stored it. An upsert rather than an
+ * insert: inside a transaction a duplicate-key error would abort the whole unit.
+ */
+export async function insertIfAbsent(members: OrgMembers, orgId: string, userId: string, at: Date, session: Session) {
+  const result = await members.updateOne(
+    { orgId, userId },
+    { $setOnInsert: { joinedAt: at } },
+    { upsert: true, ...within(session) },
+  );
+  return result.upsertedCount === 1;
+}
+
+/** Memberships among these pairs: one query, one $or branch per organization. */
+export async function findByKeys(members: OrgMembers, keys: readonly OrgMemberKey[]): Promise<OrgMember[]> {
+  if (keys.length === 0) return [];
+  const usersByOrg = new Map<string, string[]>();
+  for (const { orgId, userId } of keys) usersByOrg.set(orgId, [...(usersByOrg.get(orgId) ?? []), userId]);
+  const branches = [...usersByOrg].map(([orgId, userIds]) => ({ orgId, userId: { $in: userIds } }));
+  return (await members.find({ $or: branches }).toArray()).map(toOrgMember);
+}
+
+/** The ids of the user's organizations after afterOrgId, in id order ({userId, orgId}). */
+export async function findOrgIdsOfUser(members: OrgMembers, userId: string, afterOrgId: string | null, limit: number) {
+  const docs = await members
+    .find({ userId, orgId: { $gt: afterOrgId ?? '' } }, { sort: { orgId: 1 }, limit, projection: { _id: 0, orgId: 1 } })
+    .toArray();
+  return docs.map((d) => d.orgId);
+}
+
+/** The organization's members after afterUserId, in user id order ({orgId, userId}). */
+export async function findByOrg(members: OrgMembers, orgId: string, afterUserId: string | null, limit: number) {
+  const docs = await members.find({ orgId, userId: { $gt: afterUserId ?? '' } }, { sort: { userId: 1 }, limit }).toArray();
+  return docs.map(toOrgMember);
+}

@@ -1,0 +1,54 @@
+// users: one document per user, _id = the user's id (the token's subject). Only _id is queried.
+import type { User } from '../../domain/types.ts';
+import type { UserProfile } from '../store.ts';
+import type { IndexSpec, StoreCollection } from './database.ts';
+
+export const USERS = 'users';
+
+export interface UserDoc {
+  _id: string;
+  name: string;
+  displayName: string | null;
+  email: string | null;
+  lastActiveAt: Date | null;
+}
+
+export type Users = StoreCollection<UserDoc>;
+
+/** Only the _id index, which MongoDB creates with the collection. */
+export const userIndexes: readonly IndexSpec[] = [];
+
+/** The domain record of a stored user. */
+export function toUser(doc: UserDoc): User {
+  return {
+    id: doc._id,
+    name: doc.name,
+    displayName: doc.displayName ?? null,
+    email: doc.email ?? null,
+    lastActiveAt: doc.lastActiveAt ?? null,
+  };
+}
+
+/** Creates the user, or updates the profile and keeps lastActiveAt; one atomic upsert. */
+export async function upsertProfile(users: Users, profile: UserProfile): Promise<User> {
+  const doc = await users.findOneAndUpdate(
+    { _id: profile.id },
+    {
+      $set: { name: profile.name, displayName: profile.displayName, email: profile.email },
+      $setOnInsert: { lastActiveAt: null },
+    },
+    { upsert: true, returnDocument: 'after' },
+  );
+  return toUser(doc!);
+}
+
+/** Users with these ids (unknown ids left out). */
+export async function findByIds(users: Users, ids: readonly string[]): Promise<User[]> {
+  if (ids.length === 0) return [];
+  return (await users.find({ _id: { $in: [...ids] } }).toArray()).map(toUser);
+}
+
+/** Moves lastActiveAt forward only ($max: a late, older report never wins). */
+export async function moveLastActiveAt(users: Users, userId: string, at: Date): Promise<void> {
+  await users.updateOne({ _id: userId }, { $max: { lastActiveAt: at } });
+}
