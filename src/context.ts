@@ -36,15 +36,15 @@ export interface RequestContext {
 
 /** A context for one request or one WebSocket operation of the viewer. */
 export function createContext(deps: AppDeps, viewer: Viewer): RequestContext {
-  let loaders = createLoaders(deps.store);
+  // Refreshing swaps the loaders inside one object: Yoga copies the context's properties into
+  // its own, so the object must stay the same for everyone holding it.
+  const loaders = createLoaders(deps.store);
   return {
     viewer,
     deps,
-    get loaders() {
-      return loaders;
-    },
+    loaders,
     refreshLoaders() {
-      loaders = createLoaders(deps.store);
+      Object.assign(loaders, createLoaders(deps.store));
     },
   };
 }

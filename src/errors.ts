@@ -61,6 +61,11 @@ export function toGraphQLError(error: AppError, from?: GraphQLError): GraphQLErr
   });
 }
 
+/** A GraphQL error thrown by a resolver, placed where it happened. */
+function toLocated(error: GraphQLError, at?: GraphQLError): GraphQLError {
+  return new GraphQLError(error.message, { nodes: at?.nodes, path: at?.path, extensions: error.extensions });
+}
+
 /**
  * Yoga's maskError: AppErrors become coded GraphQL errors, GraphQL's own errors (validation,
  * coercion) pass through, and anything else is logged with its request id and masked.
@@ -68,10 +73,18 @@ export function toGraphQLError(error: AppError, from?: GraphQLError): GraphQLErr
 export function createErrorMasker(logger: Logger) {
   return (error: unknown, message: string): Error => {
     const graphQLError = error instanceof GraphQLError ? error : undefined;
-    const original = graphQLError?.originalError ?? error;
-    if (original instanceof AppError) return toGraphQLError(original, graphQLError);
-    if (original instanceof GraphQLError) return original;
-    if (graphQLError && !graphQLError.originalError) return graphQLError;
+    // Layers (graphql-js, Yoga) may each wrap the thrown error once more: find what was thrown.
+    const thrown: unknown[] = [];
+    for (let cause: unknown = error; cause && thrown.length < 8; ) {
+      thrown.push(cause);
+      cause = (cause as { originalError?: unknown }).originalError;
+    }
+    const appError = thrown.find((cause): cause is AppError => cause instanceof AppError);
+    if (appError) return toGraphQLError(appError, graphQLError);
+    const innermost = thrown.at(-1);
+    // graphql-js' own errors (validation, variable coercion) carry no originalError: pass them on.
+    if (innermost instanceof GraphQLError) return innermost === error ? innermost : toLocated(innermost, graphQLError);
+    const original = innermost;
     const requestId = Math.random().toString(36).slice(2, 10);
     logger.error({ err: original, requestId, path: graphQLError?.path }, 'unexpected error');
     return new GraphQLError(message, {
