@@ -29,6 +29,11 @@ export class HttpUser {
     return new HttpUser(url, await tokenFor(sub, name), sub);
   }
 
+  /** The same user talking to another server (another process of the same deployment). */
+  at(url: string): this {
+    return Object.assign(Object.create(Object.getPrototypeOf(this)) as this, this, { url });
+  }
+
   /** Runs an operation and returns the whole response (data and errors). */
   async request<T, V>(document: Document<T, V>, variables?: V): Promise<GraphQLResponse<T>> {
     const response = await fetch(this.url, {
