@@ -29,10 +29,11 @@ OrganizationRef.implement({
     }),
     channels: t.field({
       type: ChannelConnection,
-      description: "The viewer's channels in this organization (group and direct), most recently active first.",
+      description:
+        "The viewer's channels in this organization (group and direct), most recently active first. Pages of up to 1,000, so one request fills a sidebar.",
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: async (org, args, ctx) => {
-        const size = forwardPage(args, ctx.deps.config.limits);
+        const size = forwardPage(args, ctx.deps.config.limits, ctx.deps.config.limits.channelPageMax);
         const after = args.after == null ? null : activityCursor.decode(args.after, 'after');
         const page = await ctx.deps.store.listChannelsOfMember(org.id, ctx.viewer.id, after, size + 1);
         const channels = page.slice(0, size);

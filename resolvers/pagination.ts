@@ -24,8 +24,8 @@ export function toConnection<T>(
 }
 
 /** The size of a forward-only page (first/after). */
-export function forwardPage(args: PageArgs, limits: Limits): number {
-  return pageSize(args.first, limits, 'first');
+export function forwardPage(args: PageArgs, limits: Limits, max = limits.pageMax): number {
+  return pageSize(args.first, limits, 'first', max);
 }
 
 /** Which way a page of a two-way connection goes, and how many items it holds. */

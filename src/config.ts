@@ -8,6 +8,8 @@ export interface Limits {
   /** Default and largest page of any connection. */
   pageDefault: number;
   pageMax: number;
+  /** Largest page of a viewer's channel list: a sidebar shows every channel at app open. */
+  channelPageMax: number;
   /** Most user ids in presence(userIds) and presenceChanged(userIds). */
   presenceIdsMax: number;
   /** Messages one user may send per window before RATE_LIMITED. */
@@ -32,6 +34,10 @@ export interface Config {
   /** True when the secret is the built-in development one (a warning is logged). */
   jwtSecretIsDevelopment: boolean;
   presenceGraceMs: number;
+  /** Redis presence: how long a device entry lives unless its process refreshes it (every third of it). */
+  presenceTtlMs: number;
+  /** Redis presence: how often a process tries to sweep expired devices and due offlines. */
+  presenceSweepMs: number;
   /** How long a channel feed waits for a missing seq before reading it from the store. */
   feedGapFillMs: number;
   /** graphql-ws keep-alive ping interval; dead sockets are found within two of these. */
@@ -99,6 +105,8 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecret: secret ?? DEVELOPMENT_JWT_SECRET,
     jwtSecretIsDevelopment: secret === undefined,
     presenceGraceMs: integer(env, 'PRESENCE_GRACE_MS', 10_000, 0, 3_600_000),
+    presenceTtlMs: integer(env, 'PRESENCE_TTL_MS', 30_000, 300, 3_600_000),
+    presenceSweepMs: integer(env, 'PRESENCE_SWEEP_MS', 2_000, 50, 600_000),
     feedGapFillMs: integer(env, 'FEED_GAP_FILL_MS', 100, 1, 60_000),
     keepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 100, 600_000),
     logLevel,
@@ -108,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
       mentionsMax: integer(env, 'MENTIONS_MAX', 50, 0, 10_000),
       pageDefault: 50,
       pageMax: 100,
+      channelPageMax: 1000,
       presenceIdsMax: 500,
       sendsPerWindow: integer(env, 'SEND_RATE_LIMIT', 100, 1, 1_000_000),
       sendWindowMs: 10_000,

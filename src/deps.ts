@@ -9,8 +9,10 @@ import { type EventBus, InProcessBus } from './realtime/bus.ts';
 import { ChannelFeeds } from './realtime/feeds.ts';
 import { InProcessPresence, type PresenceTracker } from './realtime/presence.ts';
 import { RedisBus } from './realtime/redis-bus.ts';
+import { RedisPresence } from './realtime/redis-presence.ts';
 import { SendRateLimiter } from './services/rate-limit.ts';
 import { SqliteStore } from './store/sqlite/sqlite-store.ts';
+import { instrumentStore } from './store/instrumented.ts';
 import type { Store } from './store/store.ts';
 
 async function openStore(config: Config): Promise<Store> {
@@ -25,13 +27,24 @@ async function openBus(config: Config, logger: Logger): Promise<EventBus> {
   return config.redisUrl ? RedisBus.connect(config.redisUrl, logger) : new InProcessBus();
 }
 
+/** Presence of this process alone, or (with Redis) shared by every process on its own connection. */
 function createPresence(config: Config, bus: EventBus, store: Store, logger: Logger): PresenceTracker {
+  if (config.redisUrl) {
+    return new RedisPresence(
+      config.redisUrl,
+      bus,
+      store,
+      { graceMs: config.presenceGraceMs, ttlMs: config.presenceTtlMs, sweepMs: config.presenceSweepMs },
+      logger,
+    );
+  }
   return new InProcessPresence(bus, store, config.presenceGraceMs, logger);
 }
 
 /** Opens everything a server process needs; closes what was opened when a later part fails. */
 export async function connectDeps(config: Config, logger: Logger): Promise<AppDeps> {
-  const store = await openStore(config);
+  const metrics = createMetrics();
+  const store = instrumentStore(await openStore(config), metrics.registry);
   let bus: EventBus;
   try {
     bus = await openBus(config, logger);
@@ -39,7 +52,6 @@ export async function connectDeps(config: Config, logger: Logger): Promise<AppDe
     await store.close();
     throw error;
   }
-  const metrics = createMetrics();
   return {
     config,
     logger,

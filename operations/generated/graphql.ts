@@ -254,7 +254,7 @@ export type OpenDirectChannelInput = {
 /** A workspace: its members and their channels. */
 export type Organization = Node & {
   __typename?: 'Organization';
-  /** The viewer's channels in this organization (group and direct), most recently active first. */
+  /** The viewer's channels in this organization (group and direct), most recently active first. Pages of up to 1,000, so one request fills a sidebar. */
   channels: ChannelConnection;
   createdAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];

@@ -49,11 +49,11 @@ export interface PageArgs {
   before?: string | null;
 }
 
-/** The size of a page asked for with first or last: default, at most limits.pageMax. */
-export function pageSize(requested: number | null | undefined, limits: Limits, field: string): number {
+/** The size of a page asked for with first or last: the default when not given, at most max. */
+export function pageSize(requested: number | null | undefined, limits: Limits, field: string, max = limits.pageMax): number {
   if (requested === null || requested === undefined) return limits.pageDefault;
-  if (!Number.isInteger(requested) || requested < 0 || requested > limits.pageMax) {
-    throw AppError.badInput(field, `${field} must be from 0 to ${limits.pageMax}`);
+  if (!Number.isInteger(requested) || requested < 0 || requested > max) {
+    throw AppError.badInput(field, `${field} must be from 0 to ${max}`);
   }
   return requested;
 }

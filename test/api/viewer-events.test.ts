@@ -1,0 +1,121 @@
+// The viewer's event stream: read state synchronized across devices, delivery status of direct
+// messages told to their author, and joining a channel widening the stream without reconnecting.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AcknowledgeDeliveryDocument,
+  AddChannelMemberDocument,
+  MarkChannelReadDocument,
+  MessageStatusDocument,
+  ViewerEventsDocument,
+  type ViewerEventsSubscription,
+} from '../../operations/generated/graphql.ts';
+import { Subscription, quietFor, wsClient } from '../support/client.ts';
+import { type TestServer, startServer } from '../support/server.ts';
+import { channelOf, directChannel, organizationWith, send } from '../support/world.ts';
+
+type Event = ViewerEventsSubscription['viewerEvents'];
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => server?.stop());
+
+/** Waits until an event matching `match` has arrived on the stream, and returns it. */
+async function eventOn(stream: Subscription<ViewerEventsSubscription>, match: (event: Event) => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (let seen = 0; ; ) {
+    await stream.waitFor(seen + 1, Math.max(1, deadline - Date.now()));
+    for (; seen < stream.events.length; seen++) {
+      const event = stream.events[seen]!.viewerEvents;
+      if (match(event)) return event;
+    }
+  }
+}
+
+/** A stream that has certainly started: it has carried one event the test caused. */
+async function openStream(wsUrl: string, token: string, deviceId: string, prime: () => Promise<unknown>) {
+  const client = wsClient(wsUrl, token, deviceId);
+  const stream = new Subscription<ViewerEventsSubscription>(client, ViewerEventsDocument);
+  for (let attempt = 0; stream.events.length === 0; attempt++) {
+    await prime();
+    await stream.waitFor(1, 250).catch(() => {});
+    if (attempt > 40) throw new Error('the stream never started');
+  }
+  return { client, stream };
+}
+
+describe('viewerEvents', () => {
+  it('clears a badge on the phone when the laptop reads', async () => {
+    const world = await organizationWith(server.url, ['ann', 'bob']);
+    const { ann, bob } = world.users;
+    const ping = () => send(ann!, world.generalId, 'ping');
+    const phone = await openStream(server.wsUrl, bob!.token, 'phone', ping);
+    const arrived = await eventOn(phone.stream, (e) => e.__typename === 'MessageAddedEvent');
+    expect(arrived.__typename === 'MessageAddedEvent' && arrived.channel.unreadCount).toBeGreaterThan(0);
+
+    await bob!.run(MarkChannelReadDocument, { input: { channelId: world.generalId } }); // on the laptop
+    const read = await eventOn(phone.stream, (e) => e.__typename === 'ChannelReadEvent');
+    expect(read.__typename === 'ChannelReadEvent' && read.channel).toMatchObject({
+      id: world.generalId,
+      unreadCount: 0,
+      mentionCount: 0,
+      hasUnread: false,
+    });
+    await phone.client.dispose();
+  });
+
+  it('carries each new message with the channel\'s counts for this viewer', async () => {
+    const world = await organizationWith(server.url, ['ann', 'bob']);
+    const { ann, bob } = world.users;
+    const room = await channelOf(world, ann!, 'room', [bob!]);
+    const { client, stream } = await openStream(server.wsUrl, bob!.token, 'phone', () => send(ann!, world.generalId, 'ping'));
+    await send(ann!, room, 'hey @bob', { mentionIds: [bob!.id] });
+    await send(ann!, room, 'you there?');
+    const second = await eventOn(stream, (e) => e.__typename === 'MessageAddedEvent' && e.message.text === 'you there?');
+    expect(second.__typename === 'MessageAddedEvent' && second.channel).toMatchObject({ id: room, unreadCount: 2, mentionCount: 1 });
+    await client.dispose();
+  });
+
+  it('tells the author of a direct message each step: SENT → DELIVERED → SEEN', async () => {
+    const world = await organizationWith(server.url, ['ann', 'bob']);
+    const { ann, bob } = world.users;
+    const dm = await directChannel(world, ann!, bob!);
+    const { client, stream } = await openStream(server.wsUrl, ann!.token, 'ann-phone', () => send(bob!, dm, 'hi ann'));
+    const message = await send(ann!, dm, 'are you coming?');
+    const status = async () => (await ann!.run(MessageStatusDocument, { id: message.id })).node;
+    expect(await status()).toMatchObject({ status: 'SENT', deliveredCount: 0, readCount: 0 });
+
+    await bob!.run(AcknowledgeDeliveryDocument, { input: { channelId: dm, throughSeq: message.seq } });
+    const delivered = await eventOn(stream, (e) => e.__typename === 'MessageStatusEvent' && e.message.status === 'DELIVERED');
+    expect(delivered.__typename === 'MessageStatusEvent' && delivered.message).toMatchObject({
+      id: message.id,
+      deliveredCount: 1,
+      readCount: 0,
+    });
+
+    await bob!.run(MarkChannelReadDocument, { input: { channelId: dm } });
+    const seen = await eventOn(stream, (e) => e.__typename === 'MessageStatusEvent' && e.message.status === 'SEEN');
+    expect(seen.__typename === 'MessageStatusEvent' && seen.message).toMatchObject({ id: message.id, readCount: 1 });
+    expect(await status()).toMatchObject({ status: 'SEEN', deliveredCount: 1, readCount: 1 });
+    await client.dispose();
+  });
+
+  it('starts carrying a channel\'s messages once the viewer is added to it, on the open stream', async () => {
+    const world = await organizationWith(server.url, ['ann', 'bob']);
+    const { ann, bob } = world.users;
+    const ops = await channelOf(world, ann!, 'ops', []);
+    const { client, stream } = await openStream(server.wsUrl, bob!.token, 'laptop', () => send(ann!, world.generalId, 'ping'));
+    await send(ann!, ops, 'before bob joined');
+    await ann!.run(AddChannelMemberDocument, { input: { channelId: ops, userId: bob!.id } });
+    const joined = await eventOn(stream, (e) => e.__typename === 'ChannelMembershipEvent');
+    expect(joined.__typename === 'ChannelMembershipEvent' && joined).toMatchObject({ joined: true, channel: { id: ops, name: 'ops' } });
+    await send(ann!, ops, 'welcome bob');
+    const welcome = await eventOn(stream, (e) => e.__typename === 'MessageAddedEvent' && e.message.text === 'welcome bob');
+    expect(welcome.__typename === 'MessageAddedEvent' && welcome.channel.id).toBe(ops);
+    await quietFor(100);
+    const texts = stream.events.map((e) => (e.viewerEvents.__typename === 'MessageAddedEvent' ? e.viewerEvents.message.text : null));
+    expect(texts).not.toContain('before bob joined');
+    await client.dispose();
+  });
+});
