@@ -1,0 +1,33 @@
+// Configuration fails fast with a message naming the bad setting.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { startServerProcess } from './support/server.ts';
+import { freePort } from './support/redis.ts';
+
+describe('configuration', () => {
+  it('has working defaults for a development machine', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 4000, sqlitePath: 'data/chat.db', mongodbUrl: undefined, redisUrl: undefined, presenceGraceMs: 10_000 });
+    expect(config.jwtSecretIsDevelopment).toBe(true);
+  });
+
+  it.each([
+    [{ NODE_ENV: 'production' }, 'AUTH_JWT_SECRET is required'],
+    [{ AUTH_JWT_SECRET: 'short' }, 'AUTH_JWT_SECRET must be at least 16'],
+    [{ PORT: 'eighty' }, 'PORT must be an integer'],
+    [{ PORT: '70000' }, 'PORT must be an integer'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ MONGODB_URL: 'postgres://db' }, 'MONGODB_URL must start with mongodb:'],
+    [{ PRESENCE_GRACE_MS: '-1' }, 'PRESENCE_GRACE_MS'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('stops a server at start-up with a clear message when a service cannot be reached', async () => {
+    const nobody = await freePort();
+    const start = startServerProcess({ REDIS_URL: `redis://127.0.0.1:${nobody}`, SQLITE_PATH: ':memory:' });
+    await expect(start).rejects.toThrow(`cannot reach Redis at 127.0.0.1:${nobody}`);
+  });
+});
