@@ -8,7 +8,7 @@ import { sendMessage } from '../src/services/messages.ts';
 import type { RequestContext } from '../src/context.ts';
 import type { Message } from '../src/domain/types.ts';
 import { ChannelRef, MessageRef, UserRef } from './refs.ts';
-import { eachEventFresh } from './subscriptions.ts';
+import { eachEventFresh, orThrow } from './subscriptions.ts';
 
 const MessageStatus = builder.enumType('MessageStatus', {
   values: {
@@ -85,7 +85,7 @@ builder.subscriptionFields((t) => ({
       'message after that seq, then live ones, with no gap and no duplicate between the two.',
     args: { channelId: t.arg.id({ required: true }), afterSeq: t.arg.int() },
     subscribe: async (_root, args, ctx) => eachEventFresh(ctx, await channelMessages(ctx, args)),
-    resolve: (message) => message,
+    resolve: (item) => orThrow(item),
   }),
 }));
 

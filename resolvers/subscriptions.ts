@@ -35,3 +35,9 @@ export function eachEventFresh<T>(ctx: RequestContext, events: AsyncIterableIter
     },
   };
 }
+
+/** A stream item that is an Error is the stream's last word: resolving it reports it to the client. */
+export function orThrow<T>(item: T | Error): T {
+  if (item instanceof Error) throw item;
+  return item;
+}

@@ -3,17 +3,17 @@
 
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
-  private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | null = null;
-  private failure: unknown = null;
+  private waiting: ((result: IteratorResult<T>) => void) | null = null;
+  private ending = false;
   private closed = false;
 
-  /** @param onClose runs once when the reader stops (return()) or the queue is ended. */
+  /** @param onClose runs once when the reader stops (return()) or the queue has ended. */
   constructor(private readonly onClose: () => void | Promise<void> = () => {}) {}
 
   push(item: T): void {
-    if (this.closed) return;
+    if (this.closed || this.ending) return;
     if (this.waiting) {
-      const { resolve } = this.waiting;
+      const resolve = this.waiting;
       this.waiting = null;
       resolve({ value: item, done: false });
     } else {
@@ -21,16 +21,10 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     }
   }
 
-  /** Ends the stream with an error the reader will see after the items already queued. */
-  fail(error: unknown): void {
-    if (this.closed) return;
-    this.failure = error;
-    if (this.waiting) {
-      const { reject } = this.waiting;
-      this.waiting = null;
-      void this.return();
-      reject(error);
-    }
+  /** Ends the stream once the reader has taken what is queued (a last error item, say). */
+  end(): void {
+    this.ending = true;
+    if (this.items.length === 0 && this.waiting) void this.return();
   }
 
   get size(): number {
@@ -39,14 +33,10 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
 
   async next(): Promise<IteratorResult<T>> {
     if (this.items.length > 0) return { value: this.items.shift() as T, done: false };
-    if (this.failure) {
-      const error = this.failure;
-      await this.return();
-      throw error;
-    }
+    if (this.ending) await this.return();
     if (this.closed) return { value: undefined, done: true };
-    return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
+    return new Promise((resolve) => {
+      this.waiting = resolve;
     });
   }
 
@@ -54,7 +44,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     if (!this.closed) {
       this.closed = true;
       this.items.length = 0;
-      this.waiting?.resolve({ value: undefined, done: true });
+      this.waiting?.({ value: undefined, done: true });
       this.waiting = null;
       await this.onClose();
     }

@@ -7,6 +7,7 @@ import { idOf } from '../domain/ids.ts';
 import type { Message } from '../domain/types.ts';
 import { AppError } from '../errors.ts';
 import { AsyncQueue } from '../realtime/async-queue.ts';
+import { topics } from '../realtime/events.ts';
 import { requireChannelMember } from './access.ts';
 
 const REPLAY_PAGE = 100;
@@ -15,19 +16,30 @@ const REPLAY_PAGE = 100;
 export async function channelMessages(
   ctx: RequestContext,
   input: { channelId: string; afterSeq?: number | null },
-): Promise<AsyncIterableIterator<Message>> {
+): Promise<AsyncIterableIterator<Message | Error>> {
   const channelId = idOf('Channel', input.channelId, 'channelId');
   if (input.afterSeq != null && (!Number.isInteger(input.afterSeq) || input.afterSeq < 0)) {
     throw AppError.badInput('afterSeq', 'afterSeq must be 0 or more');
   }
   await requireChannelMember(ctx, channelId);
-  const { feeds, store, logger } = ctx.deps;
+  const { feeds, store } = ctx.deps;
 
   let sent = input.afterSeq ?? -1;
   let replaying = input.afterSeq != null;
   const pending: Message[] = [];
   let detach: () => Promise<void> = async () => {};
-  const queue = new AsyncQueue<Message>(() => detach());
+  let stopWatching: () => Promise<void> = async () => {};
+  // An Error item ends the stream: the subscription reports it to the client as the last event.
+  const queue = new AsyncQueue<Message | Error>(async () => {
+    await Promise.all([detach(), stopWatching()]);
+  });
+  // Members only, for as long as the stream lasts: leaving the channel (on any device) ends it.
+  stopWatching = await ctx.deps.bus.subscribe(topics.user(ctx.viewer.id), (event) => {
+    if (event.kind === 'membership' && event.channelId === channelId && !event.joined) {
+      queue.push(AppError.forbidden('You left the channel: its messages are for members only'));
+      queue.end();
+    }
+  });
   const deliver = (message: Message) => {
     if (message.seq <= sent) return;
     sent = message.seq;
@@ -47,8 +59,8 @@ export async function channelMessages(
         pending.forEach(deliver);
         pending.length = 0;
       } catch (error) {
-        logger.error({ err: error, channelId }, 'replay failed');
-        queue.fail(error);
+        queue.push(error instanceof Error ? error : new Error(String(error)));
+        queue.end();
       }
     })();
   }

@@ -1,7 +1,7 @@
 // Live delivery over graphql-ws: messages arrive in seq order, a resumed subscription gets exactly
 // what it missed and then live ones, and queries and mutations work over the WebSocket too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageAddedDocument, SendMessageDocument } from '../../operations/generated/graphql.ts';
+import { MessageAddedDocument, RemoveChannelMemberDocument, SendMessageDocument } from '../../operations/generated/graphql.ts';
 import { Subscription, quietFor, wsClient } from '../support/client.ts';
 import { type TestServer, startServer } from '../support/server.ts';
 import { channelOf, organizationWith, send } from '../support/world.ts';
@@ -76,6 +76,22 @@ describe('messageAdded', () => {
     await Promise.all([negative.settled(), outside.settled()]);
     expect(JSON.stringify(negative.errors)).toContain('BAD_USER_INPUT');
     expect(JSON.stringify(outside.errors)).toContain('FORBIDDEN');
+    await client.dispose();
+  });
+  it('ends a member\'s stream when they are removed from the channel, and sends nothing after', async () => {
+    const world = await organizationWith(server.url, ['ann', 'bob']);
+    const { ann, bob } = world.users;
+    const ops = await channelOf(world, ann!, 'ops', [bob!]);
+    const client = wsClient(server.wsUrl, bob!.token);
+    const subscription = new Subscription<Added>(client, MessageAddedDocument, { channelId: ops, afterSeq: 0 });
+    await send(ann!, ops, 'still here');
+    await subscription.waitFor(1);
+    await ann!.run(RemoveChannelMemberDocument, { input: { channelId: ops, userId: bob!.id } });
+    await subscription.settled();
+    expect(JSON.stringify(subscription.errors)).toContain('FORBIDDEN');
+    await send(ann!, ops, 'after bob left');
+    await quietFor(200);
+    expect(subscription.events.map((e) => e.messageAdded.text)).toEqual(['still here']);
     await client.dispose();
   });
 });
