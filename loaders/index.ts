@@ -1,5 +1,6 @@
 // DataLoaders built per request (per event, for subscriptions) from the store: each kind of read
 // a request makes becomes one store call per tick, whatever the number of channels or messages.
+// Each loader is made on first use, so an idle subscription holds none.
 import DataLoader from 'dataloader';
 import type { Channel, ChannelMember, Message, OrgMember, Organization, User } from '../src/domain/types.ts';
 import type { MentionCountKey, Reach, ReachKey, Store } from '../src/store/store.ts';
@@ -19,6 +20,11 @@ export interface Loaders {
   orgIdsOfUser: DataLoader<string, string[]>;
 }
 
+/** A request's loaders, and a way to forget what they loaded (a subscription's next event). */
+export interface RequestLoaders extends Loaders {
+  renew(): void;
+}
+
 /** More organizations than one user plausibly belongs to; the list is read whole. */
 const ORGANIZATIONS_PER_USER_MAX = 1000;
 
@@ -33,23 +39,26 @@ const byId = <V extends { id: string }>(load: (ids: readonly string[]) => Promis
 
 const pair = (a: string, b: string | number) => JSON.stringify([a, b]);
 
-export function createLoaders(store: Store): Loaders {
-  return {
-    users: byId((ids) => store.findUsersByIds(ids)),
-    organizations: byId((ids) => store.findOrganizationsByIds(ids)),
-    channels: byId((ids) => store.findChannelsByIds(ids)),
-    messages: byId((ids) => store.findMessagesByIds(ids)),
-    messageBySeq: new DataLoader(
+/** How each loader is made from the store. */
+const FACTORIES: { [Name in keyof Loaders]: (store: Store) => Loaders[Name] } = {
+  users: (store) => byId((ids) => store.findUsersByIds(ids)),
+  organizations: (store) => byId((ids) => store.findOrganizationsByIds(ids)),
+  channels: (store) => byId((ids) => store.findChannelsByIds(ids)),
+  messages: (store) => byId((ids) => store.findMessagesByIds(ids)),
+  messageBySeq: (store) =>
+    new DataLoader(
       async (keys) =>
         inKeyOrder(keys, await store.findMessagesBySeq(keys), (k) => pair(k.channelId, k.seq), (m) => pair(m.channelId, m.seq)),
       { cacheKeyFn: (k) => pair(k.channelId, k.seq) },
     ),
-    orgMember: new DataLoader(
+  orgMember: (store) =>
+    new DataLoader(
       async (keys) =>
         inKeyOrder(keys, await store.findOrgMembers(keys), (k) => pair(k.orgId, k.userId), (m) => pair(m.orgId, m.userId)),
       { cacheKeyFn: (k) => pair(k.orgId, k.userId) },
     ),
-    channelMember: new DataLoader(
+  channelMember: (store) =>
+    new DataLoader(
       async (keys) =>
         inKeyOrder(
           keys,
@@ -59,18 +68,43 @@ export function createLoaders(store: Store): Loaders {
         ),
       { cacheKeyFn: (k) => pair(k.channelId, k.userId) },
     ),
-    mentionCount: new DataLoader((keys) => store.countMentions(keys), {
+  mentionCount: (store) =>
+    new DataLoader((keys) => store.countMentions(keys), {
       cacheKeyFn: (k) => JSON.stringify([k.channelId, k.userId, k.afterSeq]),
     }),
-    reach: new DataLoader((keys) => store.countReach(keys), {
+  reach: (store) =>
+    new DataLoader((keys) => store.countReach(keys), {
       cacheKeyFn: (k) => JSON.stringify([k.channelId, k.seq, k.authorId]),
     }),
-    orgIdsOfUser: new DataLoader((userIds) =>
+  orgIdsOfUser: (store) =>
+    new DataLoader((userIds) =>
       Promise.all(
         userIds.map(async (userId) =>
           (await store.listOrganizationsOfUser(userId, null, ORGANIZATIONS_PER_USER_MAX)).map((org) => org.id),
         ),
       ),
     ),
-  };
+};
+
+interface LoaderState {
+  store: Store;
+  made: Partial<Loaders>;
+}
+
+// One prototype with a lazy getter per loader, shared by every request's loaders object.
+const PROTOTYPE = Object.create(null) as RequestLoaders;
+for (const name of Object.keys(FACTORIES) as (keyof Loaders)[]) {
+  Object.defineProperty(PROTOTYPE, name, {
+    get(this: LoaderState) {
+      return (this.made[name] ??= FACTORIES[name](this.store) as never);
+    },
+  });
+}
+PROTOTYPE.renew = function renew(this: LoaderState) {
+  this.made = {};
+};
+
+/** Fresh loaders for one request or one subscription event. */
+export function createLoaders(store: Store): RequestLoaders {
+  return Object.assign(Object.create(PROTOTYPE) as RequestLoaders, { store, made: {} });
 }

@@ -36,7 +36,7 @@ export interface RequestContext {
 
 /** A context for one request or one WebSocket operation of the viewer. */
 export function createContext(deps: AppDeps, viewer: Viewer): RequestContext {
-  // Refreshing swaps the loaders inside one object: Yoga copies the context's properties into
+  // Refreshing renews the loaders inside one object: Yoga copies the context's properties into
   // its own, so the object must stay the same for everyone holding it.
   const loaders = createLoaders(deps.store);
   return {
@@ -44,7 +44,7 @@ export function createContext(deps: AppDeps, viewer: Viewer): RequestContext {
     deps,
     loaders,
     refreshLoaders() {
-      Object.assign(loaders, createLoaders(deps.store));
+      loaders.renew();
     },
   };
 }
