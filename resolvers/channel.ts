@@ -14,7 +14,7 @@ import { acknowledgeDelivery, markChannelRead, unreadCount } from '../src/servic
 import type { RequestContext } from '../src/context.ts';
 import type { Channel } from '../src/domain/types.ts';
 import { forwardPage, pageDirection, toConnection } from './pagination.ts';
-import { ChannelRef, MessageConnection, MessageRef, OrganizationRef, UserConnection } from './refs.ts';
+import { ChannelRef, MessageConnection, MessageRef, OrganizationRef, UserConnection, VIEWER_SPECIFIC } from './refs.ts';
 
 const ChannelKind = builder.enumType('ChannelKind', { values: ['GROUP', 'DIRECT'] as const });
 
@@ -28,6 +28,7 @@ ChannelRef.implement({
     kind: t.field({ type: ChannelKind, resolve: (channel) => channel.kind }),
     name: t.string({
       description: "For DIRECT channels, the other member's name as the viewer sees it.",
+      extensions: VIEWER_SPECIFIC,
       resolve: async (channel, _args, ctx) => {
         if (channel.kind === 'GROUP' || !channel.directKey) return channel.name;
         const other = membersOfDirectKey(channel.directKey).find((id) => id !== ctx.viewer.id) ?? ctx.viewer.id;
@@ -40,6 +41,7 @@ ChannelRef.implement({
     lastMessage: t.field({
       type: MessageRef,
       nullable: true,
+      extensions: VIEWER_SPECIFIC, // members only
       resolve: async (channel, _args, ctx) => {
         await requireChannelMember(ctx, channel.id);
         if (channel.lastSeq === 0) return null;
@@ -63,6 +65,7 @@ ChannelRef.implement({
     }),
     messages: t.field({
       type: MessageConnection,
+      extensions: VIEWER_SPECIFIC, // members only
       description: 'Messages in seq order. last/before page backwards from the newest; first/after page forwards.',
       args: { first: t.arg.int(), after: t.arg.string(), last: t.arg.int(), before: t.arg.string() },
       resolve: async (channel, args, ctx) => {
@@ -87,10 +90,12 @@ ChannelRef.implement({
       },
     }),
     unreadCount: t.int({
+      extensions: VIEWER_SPECIFIC,
       description: "The viewer's read state: messages after the viewer's read marker, not counting the viewer's own.",
       resolve: async (channel, _args, ctx) => unreadCount(channel, await membershipOf(ctx, channel)),
     }),
     mentionCount: t.int({
+      extensions: VIEWER_SPECIFIC,
       description: 'Unread messages that mention the viewer, directly or through mentionsChannel.',
       resolve: async (channel, _args, ctx) => {
         const member = await membershipOf(ctx, channel);
@@ -99,9 +104,11 @@ ChannelRef.implement({
       },
     }),
     hasUnread: t.boolean({
+      extensions: VIEWER_SPECIFIC,
       resolve: async (channel, _args, ctx) => unreadCount(channel, await membershipOf(ctx, channel)) > 0,
     }),
     lastReadSeq: t.int({
+      extensions: VIEWER_SPECIFIC,
       description: 'seq of the last message the viewer has read (0 when none).',
       resolve: async (channel, _args, ctx) => (await membershipOf(ctx, channel))?.lastReadSeq ?? 0,
     }),

@@ -5,7 +5,7 @@ import { idOf } from '../src/domain/ids.ts';
 import { requireOrgMember } from '../src/services/access.ts';
 import { addOrganizationMember, createOrganization } from '../src/services/organizations.ts';
 import { forwardPage, toConnection } from './pagination.ts';
-import { ChannelConnection, OrganizationRef, UserConnection } from './refs.ts';
+import { ChannelConnection, OrganizationRef, UserConnection, VIEWER_SPECIFIC } from './refs.ts';
 
 OrganizationRef.implement({
   description: 'A workspace: its members and their channels.',
@@ -29,6 +29,7 @@ OrganizationRef.implement({
     }),
     channels: t.field({
       type: ChannelConnection,
+      extensions: VIEWER_SPECIFIC,
       description:
         "The viewer's channels in this organization (group and direct), most recently active first. Pages of up to 1,000, so one request fills a sidebar.",
       args: { first: t.arg.int(), after: t.arg.string() },

@@ -43,6 +43,12 @@ export const MessageRef = builder.loadableNodeRef<Message, string, string>('Mess
 
 export const PresenceRef = builder.objectRef<Presence>('Presence');
 
+/**
+ * Marks a field whose value depends on who asks (counts, access). A subscription selecting none of
+ * these is executed once per event for all its subscribers (src/shared-execution.ts).
+ */
+export const VIEWER_SPECIFIC = { viewerSpecific: true } as const;
+
 export const UserConnection = builder.connectionObject({ type: UserRef, name: 'UserConnection' }, { name: 'UserEdge' });
 export const OrganizationConnection = builder.connectionObject(
   { type: OrganizationRef, name: 'OrganizationConnection' },

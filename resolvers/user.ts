@@ -4,7 +4,7 @@ import { idCursor } from '../src/domain/cursors.ts';
 import { presenceOf } from '../src/services/presence.ts';
 import { requireVisibleUsers } from '../src/services/access.ts';
 import { forwardPage, toConnection } from './pagination.ts';
-import { OrganizationConnection, PresenceRef, UserRef } from './refs.ts';
+import { OrganizationConnection, PresenceRef, UserRef, VIEWER_SPECIFIC } from './refs.ts';
 import { AppError } from '../src/errors.ts';
 import { idOf } from '../src/domain/ids.ts';
 
@@ -15,10 +15,12 @@ UserRef.implement({
     displayName: t.exposeString('displayName', { nullable: true }),
     presence: t.field({
       type: PresenceRef,
+      extensions: VIEWER_SPECIFIC, // visible to people who share an organization
       resolve: async (user, _args, ctx) => (await presenceOf(ctx, [user.id]))[0]!,
     }),
     organizations: t.field({
       type: OrganizationConnection,
+      extensions: VIEWER_SPECIFIC,
       description: 'The organizations this user and the viewer both belong to (all of them for the viewer).',
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: async (user, args, ctx) => {

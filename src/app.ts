@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { type DocumentNode, GraphQLError, type ExecutionArgs, parse } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError, parse } from 'graphql';
 import { type Extra, useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
@@ -14,6 +14,13 @@ import type { Viewer } from './domain/types.ts';
 import { AppError, createErrorMasker, toGraphQLError } from './errors.ts';
 import { asksOnlyForSchema, documentLimits } from './limits.ts';
 import { schema } from './schema.ts';
+import { createSharedSubscribe } from './shared-execution.ts';
+
+/** How one WebSocket operation runs: the enveloped execute, and whom it may share results with. */
+interface Operation {
+  execute: (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>;
+  shareKey: string;
+}
 
 /** What graphql-ws keeps per connection. */
 type ConnectionState = {
@@ -41,6 +48,7 @@ function parseOrNull(query: string | undefined): DocumentNode | null {
 
 export function buildApp(deps: AppDeps): App {
   const { config, logger, metrics } = deps;
+  const maskError = createErrorMasker(logger);
   const limitsPlugin: Plugin = {
     onValidate: ({ addValidationRule }) => addValidationRule(documentLimits(config.limits.queryDepthMax, config.limits.aliasesMax)),
   };
@@ -51,7 +59,7 @@ export function buildApp(deps: AppDeps): App {
     landingPage: false,
     graphiql: { title: 'Chat API', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
     renderGraphiQL,
-    maskedErrors: { maskError: createErrorMasker(logger) },
+    maskedErrors: { maskError },
     logging: {
       debug: (...args) => logger.debug({ yoga: args }),
       info: (...args) => logger.info({ yoga: args }),
@@ -107,6 +115,7 @@ export function buildApp(deps: AppDeps): App {
     return { ready: store === 'up' && bus === 'up', store: `${deps.store.kind} ${store}`, bus: `${deps.bus.kind} ${bus}` };
   }
 
+  const sharedSubscribe = createSharedSubscribe(maskError, () => metrics.eventExecutions.inc());
   const wsServer = new WebSocketServer({ server, path: '/graphql' });
   const wsHandle = useServer<Record<string, unknown>, ConnectionState>(
     {
@@ -155,21 +164,29 @@ export function buildApp(deps: AppDeps): App {
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
         ctx.extra.subscriptions = open + 1;
+        const operation: Operation = {
+          execute: enveloped.execute,
+          // Subscribers with the same document and variables may share each event's result.
+          shareKey: JSON.stringify([payload.query, payload.variables ?? null, payload.operationName ?? null]),
+        };
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           operationName: payload.operationName,
           document,
           variableValues: payload.variables,
           contextValue: await enveloped.contextFactory(),
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+          rootValue: operation,
         };
         return args;
       },
       onComplete: (ctx) => {
         ctx.extra.subscriptions = Math.max(0, (ctx.extra.subscriptions ?? 1) - 1);
       },
-      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      execute: (args) => (args.rootValue as Operation).execute({ ...args, rootValue: undefined }),
+      subscribe: (args) => {
+        const { shareKey } = args.rootValue as Operation;
+        return sharedSubscribe({ ...args, rootValue: undefined }, shareKey);
+      },
     },
     wsServer,
     config.keepAliveMs,

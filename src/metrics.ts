@@ -8,6 +8,7 @@ export interface Metrics {
   connections: client.Gauge;
   subscriptions: client.Gauge;
   feeds: client.Gauge;
+  eventExecutions: client.Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -24,5 +25,10 @@ export function createMetrics(): Metrics {
     connections: new client.Gauge({ name: 'chat_ws_connections', help: 'Open graphql-ws connections', registers: [registry] }),
     subscriptions: new client.Gauge({ name: 'chat_subscriptions', help: 'Active subscriptions', registers: [registry] }),
     feeds: new client.Gauge({ name: 'chat_channel_feeds', help: 'Channels this process listens to', registers: [registry] }),
+    eventExecutions: new client.Counter({
+      name: 'chat_subscription_executions_total',
+      help: 'Subscription events executed (subscribers with the same viewer-independent document share one)',
+      registers: [registry],
+    }),
   };
 }
