@@ -8,7 +8,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError, parse } from 'graphql';
 import { type Extra, useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { type AppDeps, createContext, type RequestContext } from './context.ts';
 import type { Viewer } from './domain/types.ts';
 import { AppError, createErrorMasker, toGraphQLError } from './errors.ts';
@@ -27,6 +27,12 @@ type ConnectionState = {
   viewer?: Viewer;
   subscriptions?: number;
 };
+
+/**
+ * How deep a document that only reads the schema may be: the standard introspection query
+ * (graphql-js getIntrospectionQuery, GraphiQL's, codegen's) nests ofType to 15 fields deep.
+ */
+const INTROSPECTION_DEPTH_MAX = 15;
 
 /** The viewer of an operation that only reads the schema (introspection, _service). */
 const SCHEMA_READER: Viewer = { id: '', name: '', deviceId: null };
@@ -50,7 +56,12 @@ export function buildApp(deps: AppDeps): App {
   const { config, logger, metrics } = deps;
   const maskError = createErrorMasker(logger);
   const limitsPlugin: Plugin = {
-    onValidate: ({ addValidationRule }) => addValidationRule(documentLimits(config.limits.queryDepthMax, config.limits.aliasesMax)),
+    onValidate: ({ addValidationRule, params }) => {
+      const depthMax = asksOnlyForSchema(params.documentAST)
+        ? Math.max(config.limits.queryDepthMax, INTROSPECTION_DEPTH_MAX)
+        : config.limits.queryDepthMax;
+      addValidationRule(documentLimits(depthMax, config.limits.aliasesMax));
+    },
   };
 
   const yoga = createYoga<{ req?: IncomingMessage; extra?: Extra & ConnectionState }, RequestContext>({
@@ -128,6 +139,9 @@ export function buildApp(deps: AppDeps): App {
         const named = typeof params.deviceId === 'string' && params.deviceId.length <= 200 ? params.deviceId : '';
         try {
           const viewer = await deps.viewers.fromAuthorization(authorization, named || `device-${randomUUID()}`);
+          // The socket may have gone while the token was checked: onClose has run already and
+          // would never unregister a device registered now.
+          if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
           ctx.extra.viewer = viewer;
           metrics.connections.inc();
           await deps.presence.deviceConnected(viewer.id, viewer.deviceId!);

@@ -17,7 +17,11 @@ export interface PresenceTracker {
   close(): Promise<void>;
 }
 
-/** Presence of a single process: devices are the connections this process holds. */
+/**
+ * Presence of a single process: devices are the connections this process holds. A user is ONLINE
+ * while a device is connected or its grace is running. (RedisPresence in redis-presence.ts is the
+ * same behaviour shared by several processes.)
+ */
 export class InProcessPresence implements PresenceTracker {
   readonly kind = 'in-process' as const;
   private readonly devices = new Map<string, Map<string, number>>();
@@ -44,34 +48,49 @@ export class InProcessPresence implements PresenceTracker {
       clearTimeout(pending);
       this.goingOffline.delete(userId);
     }
-    await this.store.upsertDevice({ userId, deviceId, lastSeenAt: new Date() });
     if (!wasOnline) await this.bus.publish(topics.presence(userId), { userId, status: 'ONLINE', lastActiveAt: new Date() });
+    await this.recordDevice(userId, deviceId);
   }
 
   async deviceDisconnected(userId: string, deviceId: string): Promise<void> {
     const devices = this.devices.get(userId);
     const connections = devices?.get(deviceId);
     if (!devices || connections === undefined) return;
-    if (connections > 1) devices.set(deviceId, connections - 1);
-    else devices.delete(deviceId);
-    if (devices.size > 0) return;
-    this.devices.delete(userId);
-    const timer = setTimeout(() => {
-      this.goingOffline.delete(userId);
-      void this.wentOffline(userId);
-    }, this.graceMs);
-    timer.unref();
-    this.goingOffline.set(userId, timer);
+    if (connections > 1) {
+      devices.set(deviceId, connections - 1);
+      return;
+    }
+    devices.delete(deviceId);
+    const recorded = this.recordDevice(userId, deviceId);
+    if (devices.size === 0) {
+      this.devices.delete(userId);
+      const timer = setTimeout(() => {
+        this.goingOffline.delete(userId);
+        void this.wentOffline(userId);
+      }, this.graceMs);
+      timer.unref();
+      this.goingOffline.set(userId, timer);
+    }
+    await recorded;
+  }
+
+  /** devices.lastSeenAt: when the device connected, then when it left. */
+  private async recordDevice(userId: string, deviceId: string): Promise<void> {
+    try {
+      await this.store.upsertDevice({ userId, deviceId, lastSeenAt: new Date() });
+    } catch (error) {
+      this.logger.warn({ err: error, userId }, 'could not record a device');
+    }
   }
 
   private async wentOffline(userId: string): Promise<void> {
     const at = new Date();
     try {
       await this.store.setUserLastActiveAt(userId, at);
-      await this.bus.publish(topics.presence(userId), { userId, status: 'OFFLINE', lastActiveAt: at });
     } catch (error) {
-      this.logger.warn({ err: error, userId }, 'could not record going offline');
+      this.logger.warn({ err: error, userId }, 'could not store lastActiveAt');
     }
+    await this.bus.publish(topics.presence(userId), { userId, status: 'OFFLINE', lastActiveAt: at });
   }
 
   async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {

@@ -4,7 +4,7 @@ import { idOf } from '../domain/ids.ts';
 import type { Presence } from '../domain/types.ts';
 import { AppError } from '../errors.ts';
 import { AsyncQueue } from '../realtime/async-queue.ts';
-import { topics } from '../realtime/events.ts';
+import { type PresenceChange, topics } from '../realtime/events.ts';
 import { requireVisibleUsers } from './access.ts';
 
 /** Decodes the users asked for: at most the limit, each sharing an organization with the viewer. */
@@ -34,8 +34,23 @@ export async function presenceChanges(ctx: RequestContext, userIds: readonly str
   const queue = new AsyncQueue<Presence>(async () => {
     await Promise.all(unsubscribes.map((unsubscribe) => unsubscribe()));
   });
-  for (const userId of ids) {
-    unsubscribes.push(await ctx.deps.bus.subscribe(topics.presence(userId), (change) => queue.push(change)));
+  const latest = new Map<string, { seq: number; status: Presence['status'] }>();
+  const onChange = (change: PresenceChange & { seq?: number }) => {
+    // Changes from several processes may arrive out of order (Redis presence numbers them): an
+    // older one than the last delivered is stale, and a repeat of the last status is no change.
+    const last = latest.get(change.userId);
+    const seq = typeof change.seq === 'number' ? change.seq : (last?.seq ?? 0);
+    if (last && (seq < last.seq || last.status === change.status)) return;
+    latest.set(change.userId, { seq, status: change.status });
+    queue.push(change); // the bus's own object: subscribers with the same document share its result
+  };
+  // Up to 500 topics: subscribed together, not one round trip after another.
+  const subscribed = await Promise.allSettled(ids.map((userId) => ctx.deps.bus.subscribe(topics.presence(userId), onChange)));
+  for (const result of subscribed) if (result.status === 'fulfilled') unsubscribes.push(result.value);
+  const failed = subscribed.find((result) => result.status === 'rejected');
+  if (failed) {
+    await queue.return();
+    throw failed.reason;
   }
   return queue;
 }
