@@ -13,7 +13,7 @@ import {
 import { acknowledgeDelivery, markChannelRead, unreadCount } from '../src/services/read-state.ts';
 import type { RequestContext } from '../src/context.ts';
 import type { Channel } from '../src/domain/types.ts';
-import { forwardPage, pageDirection, toConnection } from './pagination.ts';
+import { memberConnection, pageDirection, toConnection } from './pagination.ts';
 import { ChannelRef, MessageConnection, MessageRef, OrganizationRef, UserConnection, VIEWER_SPECIFIC } from './refs.ts';
 
 const ChannelKind = builder.enumType('ChannelKind', { values: ['GROUP', 'DIRECT'] as const });
@@ -52,16 +52,8 @@ ChannelRef.implement({
     members: t.field({
       type: UserConnection,
       args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: async (channel, args, ctx) => {
-        const size = forwardPage(args, ctx.deps.config.limits);
-        const after = args.after == null ? null : idCursor.decode(args.after, 'after');
-        const page = await ctx.deps.store.listChannelMembers(channel.id, after, size + 1);
-        return toConnection(
-          page.slice(0, size).map((member) => member.userId),
-          (userId) => idCursor.encode(userId),
-          { hasNextPage: page.length > size, hasPreviousPage: after !== null },
-        );
-      },
+      resolve: (channel, args, ctx) =>
+        memberConnection(args, ctx.deps.config.limits, (after, limit) => ctx.deps.store.listChannelMembers(channel.id, after, limit)),
     }),
     messages: t.field({
       type: MessageConnection,

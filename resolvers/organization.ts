@@ -4,7 +4,7 @@ import { activityCursor, idCursor } from '../src/domain/cursors.ts';
 import { idOf } from '../src/domain/ids.ts';
 import { requireOrgMember } from '../src/services/access.ts';
 import { addOrganizationMember, createOrganization } from '../src/services/organizations.ts';
-import { forwardPage, toConnection } from './pagination.ts';
+import { forwardPage, memberConnection, toConnection } from './pagination.ts';
 import { ChannelConnection, OrganizationRef, UserConnection, VIEWER_SPECIFIC } from './refs.ts';
 
 OrganizationRef.implement({
@@ -16,16 +16,8 @@ OrganizationRef.implement({
     members: t.field({
       type: UserConnection,
       args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: async (org, args, ctx) => {
-        const size = forwardPage(args, ctx.deps.config.limits);
-        const after = args.after == null ? null : idCursor.decode(args.after, 'after');
-        const page = await ctx.deps.store.listOrgMembers(org.id, after, size + 1);
-        return toConnection(
-          page.slice(0, size).map((member) => member.userId),
-          (userId) => idCursor.encode(userId),
-          { hasNextPage: page.length > size, hasPreviousPage: after !== null },
-        );
-      },
+      resolve: (org, args, ctx) =>
+        memberConnection(args, ctx.deps.config.limits, (after, limit) => ctx.deps.store.listOrgMembers(org.id, after, limit)),
     }),
     channels: t.field({
       type: ChannelConnection,

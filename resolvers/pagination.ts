@@ -4,6 +4,7 @@ import type { PageArgs } from '../src/domain/rules.ts';
 import { pageSize } from '../src/domain/rules.ts';
 import type { Limits } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
+import { idCursor } from '../src/domain/cursors.ts';
 
 export interface ConnectionResult<T> {
   edges: { cursor: string; node: T }[];
@@ -36,4 +37,20 @@ export function pageDirection(args: PageArgs, limits: Limits): { backwards: bool
   if (backwards && args.after != null) throw AppError.badInput('after', 'after pages forwards: use it with first');
   if (!backwards && args.before != null) throw AppError.badInput('before', 'before pages backwards: use it with last');
   return { backwards, size: backwards ? pageSize(args.last, limits, 'last') : pageSize(args.first, limits, 'first') };
+}
+
+/** A page of members (of an organization or a channel), ordered by user id, as users. */
+export async function memberConnection(
+  args: PageArgs,
+  limits: Limits,
+  read: (afterUserId: string | null, limit: number) => Promise<{ userId: string }[]>,
+): Promise<ConnectionResult<string>> {
+  const size = forwardPage(args, limits);
+  const after = args.after == null ? null : idCursor.decode(args.after, 'after');
+  const page = await read(after, size + 1);
+  return toConnection(
+    page.slice(0, size).map((member) => member.userId),
+    (userId) => idCursor.encode(userId),
+    { hasNextPage: page.length > size, hasPreviousPage: after !== null },
+  );
 }
