@@ -20,6 +20,9 @@ class ChannelFeed {
   private readonly held = new Map<number, Message>();
   private gapTimer: NodeJS.Timeout | null = null;
   private filling = false;
+  /** A catch-up was asked for while one was reading: read once more. */
+  private again = false;
+  private stopped = false;
   readonly listeners = new Set<FeedListener>();
   unsubscribe: Unsubscribe | null = null;
   ready: Promise<void> | null = null;
@@ -44,6 +47,7 @@ class ChannelFeed {
   }
 
   receive(message: Message): void {
+    if (this.stopped) return;
     if (this.lastSeq >= 0 && message.seq <= this.lastSeq) return; // a duplicate, or older than the feed
     this.held.set(message.seq, message);
     if (this.lastSeq >= 0) this.drain();
@@ -62,13 +66,20 @@ class ChannelFeed {
     while (next) {
       this.held.delete(next.seq);
       this.lastSeq = next.seq;
-      for (const listener of this.listeners) listener(next);
+      for (const listener of this.listeners) {
+        try {
+          listener(next);
+        } catch (error) {
+          // One listener's failure must not cost the others their message or the feed its order.
+          this.logger.error({ err: error, channelId: this.channelId, seq: next.seq }, 'a feed listener failed');
+        }
+      }
       next = this.held.get(this.lastSeq + 1);
     }
   }
 
   private scheduleGapFill(): void {
-    if (this.gapTimer || this.filling) return;
+    if (this.gapTimer || this.stopped) return;
     this.gapTimer = setTimeout(() => {
       this.gapTimer = null;
       void this.catchUp();
@@ -81,37 +92,54 @@ class ChannelFeed {
     this.gapTimer = null;
   }
 
-  /** Reads from the store whatever came after the last delivered seq (a gap, or an outage). */
+  /**
+   * Reads from the store whatever came after the last delivered seq (a gap, or an outage). A call
+   * while a read is under way makes it read once more when done: what the caller knows to be
+   * missing may have been stored after that read began.
+   */
   async catchUp(): Promise<void> {
-    if (this.filling || this.lastSeq < 0) return;
+    if (this.stopped || this.lastSeq < 0) return;
+    if (this.filling) {
+      this.again = true;
+      return;
+    }
     this.filling = true;
     this.clearGapTimer();
+    let failed = false;
     try {
-      for (;;) {
-        const missed = await this.store.findMessagesByChannel(this.channelId, {
-          afterSeq: this.lastSeq,
-          limit: GAP_READ_LIMIT,
-        });
-        // The store numbers messages without holes; one can only come from a write that failed
-        // half-way on a store without transactions. Step over it rather than wait forever.
-        const first = missed[0];
-        if (first && first.seq > this.lastSeq + 1) {
-          this.logger.warn({ channelId: this.channelId, from: this.lastSeq + 1, to: first.seq - 1 }, 'skipping a seq hole');
-          this.lastSeq = first.seq - 1;
+      do {
+        this.again = false;
+        for (;;) {
+          const missed = await this.store.findMessagesByChannel(this.channelId, {
+            afterSeq: this.lastSeq,
+            limit: GAP_READ_LIMIT,
+          });
+          if (this.stopped) return;
+          // The store numbers messages without holes; one can only come from a write that failed
+          // half-way on a store without transactions. Step over it rather than wait forever.
+          const first = missed[0];
+          if (first && first.seq > this.lastSeq + 1) {
+            this.logger.warn({ channelId: this.channelId, from: this.lastSeq + 1, to: first.seq - 1 }, 'skipping a seq hole');
+            this.lastSeq = first.seq - 1;
+          }
+          for (const message of missed) this.held.set(message.seq, message);
+          this.deliverInOrder();
+          if (missed.length < GAP_READ_LIMIT) break;
         }
-        for (const message of missed) this.held.set(message.seq, message);
-        this.deliverInOrder();
-        if (missed.length < GAP_READ_LIMIT) break;
-      }
+      } while (this.again);
     } catch (error) {
+      failed = true;
       this.logger.warn({ err: error, channelId: this.channelId }, 'gap fill failed; will retry');
     } finally {
       this.filling = false;
     }
-    if (this.held.size > 0) this.scheduleGapFill();
+    // Held messages still wait for a gap, or the read failed: try again after the same wait.
+    if (this.held.size > 0 || failed) this.scheduleGapFill();
+    else this.clearGapTimer();
   }
 
   stop(): void {
+    this.stopped = true;
     this.clearGapTimer();
     this.held.clear();
   }
@@ -148,9 +176,11 @@ export class ChannelFeeds {
       feed = created;
       this.feeds.set(channelId, created);
       created.ready = (async () => {
-        created.unsubscribe = await this.bus.subscribe(topics.channel(channelId), (event: MessageAdded) =>
-          created.receive(event.message),
-        );
+        created.unsubscribe = await this.bus.subscribe(topics.channel(channelId), (event: MessageAdded) => {
+          // Whatever else lands on the topic (a foreign publisher, a payload that did not parse) is ignored.
+          if (event?.kind === 'messageAdded' && Number.isInteger(event.message?.seq)) created.receive(event.message);
+          else this.logger.warn({ channelId }, 'ignored an event that is not a message');
+        });
         await created.start();
       })();
       created.ready.catch(() => this.release(created));

@@ -25,13 +25,35 @@ export function deserialize(text: string): unknown {
   });
 }
 
+/** How many failed publishes are kept for a retry after Redis is back; older ones are left to the store. */
+const MAX_UNPUBLISHED = 10_000;
+/** How soon a publish that failed while the publisher was (already) ready is tried again. */
+const REPUBLISH_DELAY_MS = 500;
+
+/**
+ * Whether a publish that failed may be repeated once Redis is back: a channel's message carries its
+ * seq, so the feeds drop a repeat and put a late one in order. Other events (read markers,
+ * membership, presence) are not repeated: a stale one arriving after a newer one would mislead.
+ */
+function isRepeatable(payload: unknown): boolean {
+  return typeof payload === 'object' && payload !== null && 'kind' in payload && payload.kind === 'messageAdded';
+}
+
 export class RedisBus implements EventBus {
   readonly kind = 'redis' as const;
   private readonly pubsub: RedisPubSub;
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly reconnectListeners: (() => void)[] = [];
-  private wasDown = false;
+  /** Per connection: it was lost, and what depends on it being back has not run yet. */
+  private publisherLost = false;
+  private subscriberLost = false;
+  /** Messages whose publish failed while Redis was down, republished when the publisher is back. */
+  private readonly unpublished: { topic: string; payload: unknown }[] = [];
+  private republishTimer: NodeJS.Timeout | null = null;
+  /** A publish failed since the publisher was last back (later failures are logged quietly). */
+  private publishFailed = false;
+  private closing = false;
 
   private constructor(url: string, private readonly logger: Logger) {
     const options = {
@@ -53,16 +75,31 @@ export class RedisBus implements EventBus {
     });
     for (const client of [this.publisher, this.subscriber]) {
       client.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
-      client.on('close', () => {
-        if (!this.wasDown) logger.warn('redis connection lost; reconnecting');
-        this.wasDown = true;
-      });
     }
+    this.publisher.on('close', () => this.lost('publisher'));
+    this.subscriber.on('close', () => this.lost('subscriber'));
+    this.publisher.on('ready', () => {
+      if (!this.publisherLost) return;
+      this.publisherLost = false;
+      this.republish();
+      this.logIfBack();
+    });
     this.subscriber.on('ready', () => {
-      if (!this.wasDown) return;
-      this.wasDown = false;
-      logger.info('redis reconnected; channel feeds catch up from the store');
-      for (const listener of this.reconnectListeners) listener();
+      if (!this.subscriberLost) return;
+      // ioredis emits 'ready' before it sends the SUBSCRIBEs again. A PING queued behind them is
+      // answered once they are in force; only then may the feeds read what they missed, or a
+      // message published between the read and the resubscription would be lost.
+      setImmediate(() => {
+        this.subscriber.ping().then(
+          () => {
+            if (!this.subscriberLost || this.subscriber.status !== 'ready') return;
+            this.subscriberLost = false;
+            this.logIfBack();
+            for (const listener of this.reconnectListeners) listener();
+          },
+          () => {}, // lost again before answering: the next 'ready' tries again
+        );
+      });
     });
   }
 
@@ -72,6 +109,7 @@ export class RedisBus implements EventBus {
     try {
       await Promise.all([bus.publisher.connect(), bus.subscriber.connect()]);
     } catch (error) {
+      bus.closing = true;
       bus.publisher.disconnect();
       bus.subscriber.disconnect();
       const where = new URL(url);
@@ -80,18 +118,65 @@ export class RedisBus implements EventBus {
     return bus;
   }
 
+  private lost(connection: 'publisher' | 'subscriber'): void {
+    if (this.closing) return;
+    if (!this.publisherLost && !this.subscriberLost) this.logger.warn({ connection }, 'redis connection lost; reconnecting');
+    if (connection === 'publisher') this.publisherLost = true;
+    else this.subscriberLost = true;
+  }
+
+  private logIfBack(): void {
+    if (!this.publisherLost && !this.subscriberLost) this.logger.info('redis reconnected; channel feeds catch up from the store');
+  }
+
   async publish<P>(topic: Topic<P>, payload: P): Promise<void> {
+    await this.publishOrKeep(topic.name, payload);
+  }
+
+  private async publishOrKeep(topic: string, payload: unknown): Promise<void> {
     try {
-      await this.pubsub.publish(topic.name, payload);
+      await this.pubsub.publish(topic, payload);
     } catch (error) {
-      // The event is lost for now; subscribers get it from the store (gap fill or catch-up).
-      this.logger.warn({ err: error, topic: topic.name }, 'publish failed; subscribers will catch up');
+      // Not lost: the message is stored. It is published again when Redis is back, and feeds
+      // that resubscribe read it from the store meanwhile (they drop whichever copy comes second).
+      if (this.closing) return;
+      this.logger[this.publishFailed ? 'debug' : 'warn']({ err: error, topic }, 'publish failed; subscribers will catch up');
+      this.publishFailed = true;
+      if (!isRepeatable(payload)) return;
+      this.unpublished.push({ topic, payload });
+      if (this.unpublished.length > MAX_UNPUBLISHED) this.unpublished.shift();
+      // The publish may have failed just as the publisher came back ('ready' has run already):
+      // try again shortly rather than wait for the next outage.
+      if (this.publisher.status === 'ready' && !this.republishTimer) {
+        this.republishTimer = setTimeout(() => {
+          this.republishTimer = null;
+          if (this.publisher.status === 'ready') this.republish();
+        }, REPUBLISH_DELAY_MS);
+        this.republishTimer.unref();
+      }
     }
+  }
+
+  /** Publishes again, in their order, the messages whose publish failed. */
+  private republish(): void {
+    this.publishFailed = false;
+    const again = this.unpublished.splice(0);
+    if (again.length > 0) this.logger.info({ count: again.length }, 'republishing messages sent while redis was down');
+    for (const { topic, payload } of again) void this.publishOrKeep(topic, payload);
   }
 
   async subscribe<P>(topic: Topic<P>, onEvent: (payload: P) => void): Promise<Unsubscribe> {
     const id = await this.pubsub.subscribe(topic.name, onEvent);
-    return async () => this.pubsub.unsubscribe(id);
+    let subscribed = true;
+    return async () => {
+      if (!subscribed) return;
+      subscribed = false;
+      try {
+        this.pubsub.unsubscribe(id);
+      } catch (error) {
+        this.logger.debug({ err: error, topic: topic.name }, 'unsubscribe of an unknown subscription');
+      }
+    };
   }
 
   onReconnect(fn: () => void): void {
@@ -103,6 +188,8 @@ export class RedisBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    if (this.republishTimer) clearTimeout(this.republishTimer);
     this.publisher.disconnect();
     this.subscriber.disconnect();
   }
