@@ -19,7 +19,8 @@ export interface MessageAdded {
 /** Published to user:{id}: what every device of that user must hear about. */
 export type UserEvent =
   | { kind: 'channelRead'; channelId: string; lastReadSeq: number }
-  | { kind: 'membership'; channelId: string; joined: boolean }
+  /** fromSeq (joins): the channel's newest seq when the user joined; later messages are theirs. */
+  | { kind: 'membership'; channelId: string; joined: boolean; fromSeq?: number }
   | { kind: 'messageStatus'; channelId: string; messageId: string };
 
 /** Published to presence:{userId} when the user comes online or goes offline. */

@@ -1,18 +1,15 @@
 // messageAdded: a channel's messages in seq order, each exactly once. With afterSeq it replays
-// every stored message after it, then continues live: the feed is attached first, history is
-// read next, and live messages already sent from history are skipped, so there is no gap and
-// no duplicate across the seam.
+// every stored message after it, then continues live, with no gap and no duplicate (followChannel).
 import type { RequestContext } from '../context.ts';
 import { idOf } from '../domain/ids.ts';
 import type { Message } from '../domain/types.ts';
 import { AppError } from '../errors.ts';
 import { AsyncQueue } from '../realtime/async-queue.ts';
 import { topics } from '../realtime/events.ts';
+import { type Following, followChannel } from '../realtime/follow.ts';
 import { requireChannelMember } from './access.ts';
 
-const REPLAY_PAGE = 100;
-
-/** The viewer's stream of one channel's messages (members only). */
+/** The viewer's stream of one channel's messages (members only, for as long as they are members). */
 export async function channelMessages(
   ctx: RequestContext,
   input: { channelId: string; afterSeq?: number | null },
@@ -22,47 +19,31 @@ export async function channelMessages(
     throw AppError.badInput('afterSeq', 'afterSeq must be 0 or more');
   }
   await requireChannelMember(ctx, channelId);
-  const { feeds, store } = ctx.deps;
 
-  let sent = input.afterSeq ?? -1;
-  let replaying = input.afterSeq != null;
-  const pending: Message[] = [];
-  let detach: () => Promise<void> = async () => {};
+  let following: Following | null = null;
   let stopWatching: () => Promise<void> = async () => {};
   // An Error item ends the stream: the subscription reports it to the client as the last event.
   const queue = new AsyncQueue<Message | Error>(async () => {
-    await Promise.all([detach(), stopWatching()]);
+    await Promise.all([following?.stop(), stopWatching()]);
   });
-  // Members only, for as long as the stream lasts: leaving the channel (on any device) ends it.
+  const end = (error: Error) => {
+    queue.push(error);
+    queue.end();
+  };
+  // Leaving the channel (on any device, any process) ends the stream.
   stopWatching = await ctx.deps.bus.subscribe(topics.user(ctx.viewer.id), (event) => {
     if (event.kind === 'membership' && event.channelId === channelId && !event.joined) {
-      queue.push(AppError.forbidden('You left the channel: its messages are for members only'));
-      queue.end();
+      void following?.stop();
+      end(AppError.forbidden('You left the channel: its messages are for members only'));
     }
   });
-  const deliver = (message: Message) => {
-    if (message.seq <= sent) return;
-    sent = message.seq;
-    queue.push(message);
-  };
-  ({ detach } = await feeds.attach(channelId, (message) => (replaying ? pending.push(message) : deliver(message))));
-
-  if (replaying) {
-    void (async () => {
-      try {
-        for (;;) {
-          const page = await store.findMessagesByChannel(channelId, { afterSeq: sent, limit: REPLAY_PAGE });
-          page.forEach(deliver);
-          if (page.length < REPLAY_PAGE) break;
-        }
-        replaying = false;
-        pending.forEach(deliver);
-        pending.length = 0;
-      } catch (error) {
-        queue.push(error instanceof Error ? error : new Error(String(error)));
-        queue.end();
-      }
-    })();
-  }
+  following = await followChannel(
+    ctx.deps.feeds,
+    ctx.deps.store,
+    channelId,
+    input.afterSeq ?? null,
+    (message) => queue.push(message),
+    (error) => end(error instanceof Error ? error : new Error(String(error))),
+  );
   return queue;
 }

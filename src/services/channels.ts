@@ -16,8 +16,16 @@ function newChannel(orgId: string, kind: Channel['kind'], name: string, directKe
   return { id: newId('ch'), orgId, kind, name, directKey, lastSeq: 0, lastActiveAt: now, memberCount: 0, createdAt: now };
 }
 
-async function announceMembership(ctx: RequestContext, channelId: string, userIds: Iterable<string>, joined: boolean) {
-  await Promise.all([...userIds].map((userId) => ctx.deps.bus.publish(topics.user(userId), { kind: 'membership', channelId, joined })));
+/** Tells each user's devices they joined (with the seq their history starts after) or left. */
+async function announceMembership(
+  ctx: RequestContext,
+  channelId: string,
+  userIds: Iterable<string>,
+  change: { joined: true; fromSeq: number } | { joined: false },
+) {
+  await Promise.all(
+    [...userIds].map((userId) => ctx.deps.bus.publish(topics.user(userId), { kind: 'membership', channelId, ...change })),
+  );
 }
 
 /** Fails with NOT_FOUND naming the field unless every user is a member of the organization. */
@@ -53,7 +61,7 @@ export async function createChannel(
     throw error;
   }
   ctx.refreshLoaders();
-  await announceMembership(ctx, channel.id, memberIds, true);
+  await announceMembership(ctx, channel.id, memberIds, { joined: true, fromSeq: 0 });
   return { ...channel, memberCount: memberIds.length };
 }
 
@@ -77,7 +85,7 @@ export async function openDirectChannel(ctx: RequestContext, input: { organizati
     throw error;
   }
   ctx.refreshLoaders();
-  await announceMembership(ctx, channel.id, [ctx.viewer.id, userId], true);
+  await announceMembership(ctx, channel.id, [ctx.viewer.id, userId], { joined: true, fromSeq: 0 });
   return { ...channel, memberCount: 2 };
 }
 
@@ -98,7 +106,7 @@ export async function joinChannel(ctx: RequestContext, input: { channelId: strin
   const channel = await requireVisibleChannel(ctx, channelId);
   requireGroup(channel, 'joined');
   const joined = await ctx.deps.store.addChannelMember(channelId, ctx.viewer.id, new Date());
-  if (joined) await announceMembership(ctx, channelId, [ctx.viewer.id], true);
+  if (joined) await announceMembership(ctx, channelId, [ctx.viewer.id], { joined: true, fromSeq: joined.lastReadSeq });
   return reloaded(ctx, channelId);
 }
 
@@ -110,7 +118,7 @@ export async function addChannelMember(ctx: RequestContext, input: { channelId: 
   requireGroup(channel, 'changed');
   await requireOrgMembers(ctx, channel.orgId, [userId], 'userId');
   const joined = await ctx.deps.store.addChannelMember(channelId, userId, new Date());
-  if (joined) await announceMembership(ctx, channelId, [userId], true);
+  if (joined) await announceMembership(ctx, channelId, [userId], { joined: true, fromSeq: joined.lastReadSeq });
   return reloaded(ctx, channelId);
 }
 
@@ -123,6 +131,6 @@ export async function removeChannelMember(ctx: RequestContext, input: { channelI
   const org = await ctx.loaders.organizations.load(channel.orgId);
   if (org?.generalChannelId === channelId) throw AppError.forbidden('Nobody leaves #general while in the organization');
   const left = await ctx.deps.store.removeChannelMember(channelId, userId);
-  if (left) await announceMembership(ctx, channelId, [userId], false);
+  if (left) await announceMembership(ctx, channelId, [userId], { joined: false });
   return reloaded(ctx, channelId);
 }

@@ -29,7 +29,7 @@ async function validateMentions(ctx: RequestContext, channelId: string, mentionI
 
 /**
  * Stores the message with the channel's next seq and publishes it; the sender's read marker moves
- * to it. A retry with the same clientMessageId returns the stored message and publishes nothing.
+ * to it. A retry with the same clientMessageId returns the stored message (and publishes it again).
  */
 export async function sendMessage(ctx: RequestContext, input: SendMessageInput): Promise<Message> {
   const channelId = idOf('Channel', input.channelId, 'channelId');
@@ -49,13 +49,13 @@ export async function sendMessage(ctx: RequestContext, input: SendMessageInput):
     clientMessageId,
   });
   ctx.refreshLoaders();
-  if (created) {
-    ctx.deps.metrics.messagesSent.inc();
-    await Promise.all([
-      ctx.deps.bus.publish(topics.channel(channelId), { kind: 'messageAdded', message }),
-      // The sender's other devices clear the badge: the message counts as read by its author.
-      ctx.deps.bus.publish(topics.user(ctx.viewer.id), { kind: 'channelRead', channelId, lastReadSeq: message.seq }),
-    ]);
-  }
+  if (created) ctx.deps.metrics.messagesSent.inc();
+  // A retry publishes again: the first attempt may have stored the message and died before
+  // publishing it. Feeds drop the copy everyone already has.
+  await Promise.all([
+    ctx.deps.bus.publish(topics.channel(channelId), { kind: 'messageAdded', message }),
+    // The sender's other devices clear the badge: the message counts as read by its author.
+    created && ctx.deps.bus.publish(topics.user(ctx.viewer.id), { kind: 'channelRead', channelId, lastReadSeq: message.seq }),
+  ]);
   return message;
 }

@@ -26,7 +26,7 @@ export async function createOrganization(ctx: RequestContext, input: { name: str
   general.orgId = org.id;
   await ctx.deps.store.createOrganization(org, general, ctx.viewer.id);
   ctx.refreshLoaders();
-  await ctx.deps.bus.publish(topics.user(ctx.viewer.id), { kind: 'membership', channelId: general.id, joined: true });
+  await ctx.deps.bus.publish(topics.user(ctx.viewer.id), { kind: 'membership', channelId: general.id, joined: true, fromSeq: 0 });
   return org;
 }
 
@@ -43,7 +43,13 @@ export async function addOrganizationMember(
   const added = await ctx.deps.store.addOrgMember(orgId, userId, new Date());
   ctx.refreshLoaders();
   if (added) {
-    await ctx.deps.bus.publish(topics.user(userId), { kind: 'membership', channelId: org.generalChannelId, joined: true });
+    const [member] = await ctx.deps.store.findChannelMembers([{ channelId: org.generalChannelId, userId }]);
+    await ctx.deps.bus.publish(topics.user(userId), {
+      kind: 'membership',
+      channelId: org.generalChannelId,
+      joined: true,
+      fromSeq: member?.lastReadSeq ?? 0,
+    });
   }
   return (await ctx.loaders.organizations.load(orgId)) ?? org;
 }
