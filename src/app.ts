@@ -68,7 +68,10 @@ export function buildApp(deps: AppDeps): App {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'Chat API', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+    // GraphiQL's graphql-ws mode sends an empty connection_init (never its header editor's
+    // headers), so the WebSocket would refuse it; over SSE each subscription is an HTTP request
+    // that carries the Authorization header like any query.
+    graphiql: { title: 'Chat API', subscriptionsProtocol: 'SSE', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
     renderGraphiQL,
     maskedErrors: { maskError },
     logging: {
@@ -133,7 +136,7 @@ export function buildApp(deps: AppDeps): App {
       connectionInitWaitTimeout: config.limits.connectionInitTimeoutMs,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
-        // Clients send { authorization }; GraphiQL sends its header editor's { Authorization }.
+        // Clients send { authorization }; some send the header's spelling, { Authorization }.
         const header = params.authorization ?? params.Authorization;
         const authorization = typeof header === 'string' ? header : undefined;
         const named = typeof params.deviceId === 'string' && params.deviceId.length <= 200 ? params.deviceId : '';
@@ -226,7 +229,7 @@ export function buildApp(deps: AppDeps): App {
 }
 
 const GRAPHIQL_DEFAULT_QUERY = `# Set the header {"Authorization": "Bearer <token>"} below (npm run token -- alice).
-# Subscriptions run over the WebSocket with the same header.
+# Subscriptions run here over SSE with the same header (apps use graphql-ws).
 query Me {
   me { id name }
 }

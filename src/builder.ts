@@ -28,7 +28,10 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     nodesQueryOptions: false,
     edgesFieldOptions: { nullable: { list: false, items: false } },
     nodeFieldOptions: { nullable: false },
+    // Pagination value types: another subgraph paging the same entities may define them too.
     pageInfoTypeOptions: { shareable: true },
+    defaultConnectionTypeOptions: { shareable: true },
+    defaultEdgeTypeOptions: { shareable: true },
     // Global ids are ours (src/domain/ids.ts), so a malformed one is a clear BAD_USER_INPUT.
     encodeGlobalID: (typename, id) => toGlobalId(typename as NodeTypename, String(id)),
     decodeGlobalID: (globalID) => fromGlobalId(globalID, 'id'),
