@@ -65,6 +65,20 @@ describe('viewerEvents', () => {
     await phone.client.dispose();
   });
 
+  it('clears the badge on the laptop when the phone reads over its WebSocket', async () => {
+    const world = await organizationWith(server.url, ['ann', 'bob']);
+    const { ann, bob } = world.users;
+    const laptop = await openStream(server.wsUrl, bob!.token, 'laptop', () => send(ann!, world.generalId, 'ping'));
+    const phone = wsClient(server.wsUrl, bob!.token, 'phone');
+    const read = new Subscription<{ markChannelRead: { unreadCount: number } }>(phone, MarkChannelReadDocument, {
+      input: { channelId: world.generalId },
+    });
+    expect((await read.waitFor(1))[0]?.markChannelRead.unreadCount).toBe(0);
+    const event = await eventOn(laptop.stream, (e) => e.__typename === 'ChannelReadEvent');
+    expect(event.__typename === 'ChannelReadEvent' && event.channel).toMatchObject({ id: world.generalId, unreadCount: 0 });
+    await Promise.all([phone.dispose(), laptop.client.dispose()]);
+  });
+
   it('carries each new message with the channel\'s counts for this viewer', async () => {
     const world = await organizationWith(server.url, ['ann', 'bob']);
     const { ann, bob } = world.users;
