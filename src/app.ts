@@ -1,32 +1,16 @@
 // The server of one process: node:http serving Yoga (GraphQL over HTTP, GraphiQL), graphql-ws on
-// the same /graphql path through yoga.getEnveloped (so WebSocket operations get the same plugins,
-// masking and context as HTTP), and /health, /ready, /metrics.
-import { randomUUID } from 'node:crypto';
+// the same /graphql path (src/websocket.ts), and /health, /ready, /metrics.
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError, parse } from 'graphql';
-import { type Extra, useServer } from 'graphql-ws/use/ws';
+import { type DocumentNode, parse } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { WebSocket, WebSocketServer } from 'ws';
 import { type AppDeps, createContext, type RequestContext } from './context.ts';
 import type { Viewer } from './domain/types.ts';
 import { AppError, createErrorMasker, toGraphQLError } from './errors.ts';
 import { asksOnlyForSchema, documentLimits } from './limits.ts';
 import { schema } from './schema.ts';
-import { createSharedSubscribe } from './shared-execution.ts';
-
-/** How one WebSocket operation runs: the enveloped execute, and whom it may share results with. */
-interface Operation {
-  execute: (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>;
-  shareKey: string;
-}
-
-/** What graphql-ws keeps per connection. */
-type ConnectionState = {
-  viewer?: Viewer;
-  subscriptions?: number;
-};
+import { type ServerContext, serveGraphQLOverWebSocket } from './websocket.ts';
 
 /**
  * How deep a document that only reads the schema may be: the standard introspection query
@@ -64,7 +48,7 @@ export function buildApp(deps: AppDeps): App {
     },
   };
 
-  const yoga = createYoga<{ req?: IncomingMessage; extra?: Extra & ConnectionState }, RequestContext>({
+  const yoga = createYoga<ServerContext, RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -129,85 +113,7 @@ export function buildApp(deps: AppDeps): App {
     return { ready: store === 'up' && bus === 'up', store: `${deps.store.kind} ${store}`, bus: `${deps.bus.kind} ${bus}` };
   }
 
-  const sharedSubscribe = createSharedSubscribe(maskError, () => metrics.eventExecutions.inc());
-  const wsServer = new WebSocketServer({ server, path: '/graphql' });
-  const wsHandle = useServer<Record<string, unknown>, ConnectionState>(
-    {
-      connectionInitWaitTimeout: config.limits.connectionInitTimeoutMs,
-      onConnect: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        // Clients send { authorization }; some send the header's spelling, { Authorization }.
-        const header = params.authorization ?? params.Authorization;
-        const authorization = typeof header === 'string' ? header : undefined;
-        const named = typeof params.deviceId === 'string' && params.deviceId.length <= 200 ? params.deviceId : '';
-        try {
-          const viewer = await deps.viewers.fromAuthorization(authorization, named || `device-${randomUUID()}`);
-          // The socket may have gone while the token was checked: onClose has run already and
-          // would never unregister a device registered now.
-          if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
-          ctx.extra.viewer = viewer;
-          metrics.connections.inc();
-          await deps.presence.deviceConnected(viewer.id, viewer.deviceId!);
-          return true;
-        } catch (error) {
-          if (!(error instanceof AppError)) logger.error({ err: error }, 'connection refused by an unexpected error');
-          return false; // graphql-ws closes the socket with 4403 Forbidden
-        }
-      },
-      onClose: async (ctx) => {
-        const viewer = ctx.extra.viewer;
-        if (!viewer) return;
-        metrics.connections.dec();
-        await deps.presence.deviceDisconnected(viewer.id, viewer.deviceId!).catch((error: unknown) => {
-          logger.warn({ err: error }, 'could not record a device leaving');
-        });
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        const open = ctx.extra.subscriptions ?? 0;
-        if (open >= config.limits.subscriptionsPerConnection) {
-          return [
-            new GraphQLError(`At most ${config.limits.subscriptionsPerConnection} operations may be open on one connection`, {
-              extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
-            }),
-          ];
-        }
-        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, extra: ctx.extra, params: payload });
-        let document: DocumentNode;
-        try {
-          document = enveloped.parse(payload.query);
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('The document could not be parsed')];
-        }
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors;
-        ctx.extra.subscriptions = open + 1;
-        const operation: Operation = {
-          execute: enveloped.execute,
-          // Subscribers with the same document and variables may share each event's result.
-          shareKey: JSON.stringify([payload.query, payload.variables ?? null, payload.operationName ?? null]),
-        };
-        const args: ExecutionArgs = {
-          schema: enveloped.schema,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
-          rootValue: operation,
-        };
-        return args;
-      },
-      onComplete: (ctx) => {
-        ctx.extra.subscriptions = Math.max(0, (ctx.extra.subscriptions ?? 1) - 1);
-      },
-      execute: (args) => (args.rootValue as Operation).execute({ ...args, rootValue: undefined }),
-      subscribe: (args) => {
-        const { shareKey } = args.rootValue as Operation;
-        return sharedSubscribe({ ...args, rootValue: undefined }, shareKey);
-      },
-    },
-    wsServer,
-    config.keepAliveMs,
-  );
+  const webSocket = serveGraphQLOverWebSocket(server, yoga, deps, maskError);
 
   return {
     start: () =>
@@ -219,9 +125,7 @@ export function buildApp(deps: AppDeps): App {
         });
       }),
     async stop() {
-      for (const client of wsServer.clients) client.close(1001, 'server is shutting down');
-      await wsHandle.dispose();
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      await webSocket.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
