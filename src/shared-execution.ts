@@ -41,25 +41,30 @@ function isSubscription(document: DocumentNode, operationName: string | null | u
   return operation?.operation === 'subscription';
 }
 
-/** Maps each event of a stream, passing return() on so the source is released. */
-function mapStream<T, R>(source: AsyncIterator<T>, fn: (item: T) => Promise<R> | R): AsyncIterableIterator<R> {
-  return {
-    async next() {
-      const result = await source.next();
-      return result.done ? { value: undefined, done: true } : { value: await fn(result.value), done: false };
-    },
-    async return() {
-      await source.return?.();
-      return { value: undefined, done: true };
-    },
-    async throw(error: unknown) {
-      await source.return?.();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+/** Maps each event of a stream, passing return() on so the source is released (no async closures: one per subscriber). */
+class MappedStream<T, R> implements AsyncIterableIterator<R> {
+  constructor(
+    private readonly source: AsyncIterator<T>,
+    private readonly fn: (item: T) => Promise<R> | R,
+  ) {}
+
+  next(): Promise<IteratorResult<R>> {
+    return this.source.next().then((result) =>
+      result.done ? { value: undefined, done: true } : Promise.resolve(this.fn(result.value)).then((value) => ({ value, done: false })),
+    );
+  }
+
+  return(): Promise<IteratorResult<R>> {
+    return Promise.resolve(this.source.return?.()).then(() => ({ value: undefined, done: true }));
+  }
+
+  throw(error: unknown): Promise<IteratorResult<R>> {
+    return Promise.resolve(this.source.return?.()).then(() => Promise.reject(error));
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }
 
 /**
@@ -87,7 +92,7 @@ export function createSharedSubscribe(maskError: MaskError, onExecute: () => voi
       const result = await execute({ ...args, rootValue: event });
       return result.errors ? { ...result, errors: result.errors.map((e) => maskError(e, 'Unexpected error.') as GraphQLError) } : result;
     };
-    return mapStream(source[Symbol.asyncIterator](), (event) => {
+    return new MappedStream(source[Symbol.asyncIterator](), (event: unknown) => {
       if (!shared || event === null || typeof event !== 'object') return run(event);
       let results = resultsByEvent.get(event);
       if (!results) {

@@ -79,7 +79,8 @@ export function serveGraphQLOverWebSocket(
             }),
           ];
         }
-        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, extra: ctx.extra, params: payload });
+        // Only what the context needs: a subscription keeps its context for as long as it lives.
+        const enveloped = yoga.getEnveloped({ extra: ctx.extra, params: payload });
         let document: DocumentNode;
         try {
           document = enveloped.parse(payload.query);
