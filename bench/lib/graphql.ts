@@ -1,0 +1,52 @@
+// A minimal GraphQL-over-HTTP client for our server, and token minting (HS256, like the
+// identity provider our server trusts).
+import { SignJWT } from 'jose';
+
+export function mintToken(secret: string, sub: string, name: string): Promise<string> {
+  return new SignJWT({ name })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(secret));
+}
+
+export class GraphQLError extends Error {
+  override name = 'GraphQLError';
+}
+
+export class GraphQLClient {
+  constructor(readonly url: string) {}
+
+  /** POSTs one operation; throws on a transport error, a non-200 answer or any GraphQL error. */
+  async request<T>(token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await response.text();
+    let body: { data?: T; errors?: { message: string }[] };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      throw new GraphQLError(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+    }
+    if (body.errors?.length) throw new GraphQLError(body.errors.map((e) => e.message).join('; ').slice(0, 500));
+    if (!response.ok || body.data === undefined) throw new GraphQLError(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+    return body.data;
+  }
+}
+
+/** Runs fn over items with at most `limit` in flight; resolves when all are done. */
+export async function pool<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      await fn(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,151 @@
+// Child processes of a bench run: servers, Redis and load generators. Every child is tracked
+// so that any exit of the parent (normal, error, Ctrl-C, time limit) kills what it started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { sleep } from './clock.ts';
+import { collectGarbage } from './inspector.ts';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const benchDir = fileURLToPath(new URL('../', import.meta.url));
+
+const children = new Set<ChildProcess>();
+
+export function track<C extends ChildProcess>(child: C): C {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Kills every tracked child still running (synchronous, so it also works in an 'exit' handler). */
+export function killAll(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+process.once('exit', killAll);
+
+/** A TCP port that was free a moment ago (the OS picks it; we close and hand it to a server). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  label: string;
+  port: number;
+  /** Inspector port (loopback only), used to force a GC before memory readings. */
+  inspectPort: number;
+  child: ChildProcess;
+  /** The last lines the process printed, for error messages. */
+  tail: string[];
+}
+
+const ECHO_LINES = 20;
+
+/** Starts `node --import tsx <script>` in the repo root; its output is kept and partly echoed. */
+export async function startNode(label: string, script: string, port: number, env: Record<string, string>): Promise<ServerProcess> {
+  const inspectPort = await freePort();
+  const child = track(
+    spawn(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, '--import', 'tsx', script], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  const server: ServerProcess = { label, port, inspectPort, child, tail: [] };
+  let echoed = 0;
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      // The inspector's own notices ("Debugger listening on …") are not the server's output.
+      if (line.trim() === '' || /^(Debugger (listening|attached|ending)|For help, see)/.test(line)) continue;
+      server.tail.push(line);
+      if (server.tail.length > 50) server.tail.shift();
+      // Echo a few lines so problems are visible, but never flood the terminal.
+      if (echoed < ECHO_LINES) process.stderr.write(`  [${label}] ${line.slice(0, 300)}\n`);
+      else if (echoed === ECHO_LINES) process.stderr.write(`  [${label}] (further output suppressed)\n`);
+      echoed++;
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  return server;
+}
+
+/** Polls GET url until it answers 200; fails when the process exits or the time is up. */
+export async function waitReady(server: ServerProcess, path: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const url = `http://127.0.0.1:${server.port}${path}`;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) {
+      throw new Error(`${server.label} exited (${server.child.exitCode ?? server.child.signalCode}): ${server.tail.slice(-5).join(' | ')}`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${server.label} was not ready within ${timeoutMs} ms: ${server.tail.slice(-5).join(' | ')}`);
+}
+
+/** Resolves when the process has exited, or after timeoutMs, whichever comes first. */
+export function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited within graceMs. */
+export async function stop(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Resident set size of a process in KiB, from /proc (Linux). */
+export function rssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]);
+}
+
+/** Total RSS of the servers, each read right after a forced full GC. */
+export async function collectedRssKiB(servers: ServerProcess[]): Promise<number> {
+  await Promise.all(servers.map((server) => collectGarbage(server.inspectPort)));
+  await sleep(300);
+  return servers.reduce((sum, server) => sum + rssKiB(server.child.pid!), 0);
+}
+
+/**
+ * A fresh source address per load-generator process: connections from 127.0.0.2, 127.0.0.3 ...
+ * each get their own ~28k ephemeral ports, and sockets left in TIME_WAIT by one session never
+ * collide with the next one.
+ */
+let lastSourceOctet = 1;
+export function nextSourceAddress(): string {
+  lastSourceOctet++;
+  if (lastSourceOctet > 254 * 200) throw new Error('out of loopback source addresses');
+  const low = ((lastSourceOctet - 2) % 253) + 2;
+  const mid = Math.floor((lastSourceOctet - 2) / 253);
+  return `127.0.${mid}.${low}`;
+}

@@ -1,0 +1,64 @@
+// Writes a run's results: bench/results/<timestamp>.json, latest.json and fanout.svg.
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import type { SessionResult } from '../scenarios/fanout.ts';
+import type { System, SystemName } from '../systems/types.ts';
+import { progress } from './log.ts';
+import { benchDir, repoRoot } from './proc.ts';
+import { writeJson, writeText, type Result } from './report.ts';
+import { lineChart } from './svg.ts';
+
+const COLORS: Record<SystemName, string> = { ours: '#d62728', bare: '#2ca02c', socketio: '#1f77b4' };
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return null; // not a git checkout
+  }
+}
+
+export interface Run {
+  mode: 'quick' | 'full';
+  plan: { rounds: number } & Record<string, unknown>;
+  loadAverageAtStart: number[];
+  systems: System[];
+  results: Result[];
+  sessions: SessionResult[];
+}
+
+export function saveResults(run: Run): void {
+  const dir = path.join(benchDir, 'results');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const report = {
+    finishedAt: new Date().toISOString(),
+    mode: run.mode,
+    plan: run.plan,
+    machine: {
+      cpus: os.cpus().length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: process.platform,
+      loadAverageAtStart: run.loadAverageAtStart,
+      loadAverageAtEnd: os.loadavg(),
+    },
+    commit: gitCommit(),
+    results: run.results,
+    sessions: run.sessions,
+  };
+  writeJson(path.join(dir, `${stamp}.json`), report);
+  writeJson(path.join(dir, 'latest.json'), report);
+  const svg = lineChart(
+    `Fan-out: send → last subscriber received (median of ${run.plan.rounds} rounds)`,
+    'subscribers (log scale)',
+    'time to last delivery (ms, log scale)',
+    run.systems.map((system) => ({
+      label: system.label,
+      color: COLORS[system.name],
+      points: run.sessions.filter((s) => s.system === system.name).map((s) => ({ x: s.subscribers, y: s.fanoutMs })),
+    })),
+  );
+  writeText(path.join(dir, 'fanout.svg'), svg);
+  progress(`wrote bench/results/${stamp}.json, latest.json and fanout.svg`);
+}

@@ -1,0 +1,44 @@
+// The two peers, started from bench/peers/: both take POST /publish?c=<channel> to send.
+import { freePort, startNode, stop, waitReady, type ServerProcess } from '../lib/proc.ts';
+import type { Deployment, System, SystemName } from './types.ts';
+
+const CHANNEL = 'general';
+
+function peer(name: SystemName, label: string, script: string, protocol: System['protocol']): System {
+  return {
+    name,
+    label,
+    protocol,
+    unavailable: () => undefined,
+    async start(processes, redisUrl) {
+      const servers: ServerProcess[] = [];
+      for (let i = 0; i < processes; i++) {
+        servers.push(await startNode(`${label}#${i}`, script, await freePort(), { REDIS_URL: redisUrl }));
+      }
+      try {
+        await Promise.all(servers.map((server) => waitReady(server, '/ready', 30_000)));
+      } catch (error) {
+        await Promise.all(servers.map((server) => stop(server.child)));
+        throw error;
+      }
+      const publishUrl = `http://127.0.0.1:${servers[0]!.port}/publish?c=${CHANNEL}`;
+      const deployment: Deployment = {
+        servers,
+        urls: servers.map((server) => `ws://127.0.0.1:${server.port}`),
+        prepare: async () => ({ channel: CHANNEL }),
+        async publish(text) {
+          const response = await fetch(publishUrl, { method: 'POST', body: text, signal: AbortSignal.timeout(30_000) });
+          await response.arrayBuffer();
+          if (!response.ok) throw new Error(`${label} publish: HTTP ${response.status}`);
+        },
+        stop: async () => {
+          await Promise.all(servers.map((server) => stop(server.child)));
+        },
+      };
+      return deployment;
+    },
+  };
+}
+
+export const bare = peer('bare', 'bare ws', 'bench/peers/bare-ws.ts', 'bare');
+export const socketio = peer('socketio', 'socket.io', 'bench/peers/socketio.ts', 'socketio');
