@@ -10,35 +10,15 @@ import { PresenceChangedDocument, PresenceDocument } from '../../operations/gene
 import { fromGlobalId } from '../../src/domain/ids.ts';
 import { topics } from '../../src/realtime/events.ts';
 import type { SequencedPresenceChange } from '../../src/realtime/redis-presence.ts';
-import { Subscription, codes, quietFor, wsClient } from '../support/client.ts';
+import { Subscription, codes, connectDevice, quietFor, wsClient } from '../support/client.ts';
 import { type TestRedis, startRedis } from '../support/redis.ts';
 import { type TestServer, startServer, tempDir } from '../support/server.ts';
+import { waitUntil } from '../support/wait.ts';
 import { type Member, organizationWith, signInUsers } from '../support/world.ts';
 
 const GRACE_MS = 800;
 
 type Changed = { presenceChanged: { userId: string; status: string; lastActiveAt?: string | null } };
-
-async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A device that connects now (graphql-ws connection acknowledged) without any operation. */
-async function connectDevice(server: TestServer, user: Member, deviceId: string): Promise<Client> {
-  let client!: Client;
-  await new Promise<void>((resolve, reject) => {
-    client = wsClient(server.wsUrl, user.token, deviceId, {
-      lazy: false,
-      onNonLazyError: reject,
-      on: { connected: () => resolve() },
-    });
-  });
-  return client;
-}
 
 const activeSubscriptions = async (server: TestServer) => (await server.deps.metrics.subscriptions.get()).values[0]?.value ?? 0;
 
@@ -47,7 +27,7 @@ async function watch(server: TestServer, watcher: Member, users: Member[]) {
   const before = await activeSubscriptions(server);
   const client = wsClient(server.wsUrl, watcher.token, `watcher-${watcher.sub}`);
   const subscription = new Subscription<Changed>(client, PresenceChangedDocument, { userIds: users.map((u) => u.id) });
-  await until(async () => subscription.errors.length > 0 || (await activeSubscriptions(server)) > before, 'the subscription');
+  await waitUntil(async () => subscription.errors.length > 0 || (await activeSubscriptions(server)) > before, 'the subscription');
   if (subscription.errors.length > 0) throw new Error(`subscription failed: ${JSON.stringify(subscription.errors)}`);
   return { client, subscription, statuses: () => subscription.events.map((e) => `${e.presenceChanged.status}`) };
 }
@@ -268,7 +248,7 @@ describe('presence and keep-alive', () => {
 
     const silentFrom = Date.now();
     // The server terminates the socket after one unanswered ping (at most two intervals).
-    await until(() => socket.readyState === WebSocket.CLOSED, 'the server to drop the dead socket', 10 * KEEPALIVE_MS);
+    await waitUntil(() => socket.readyState === WebSocket.CLOSED, 'the server to drop the dead socket', { timeoutMs: 10 * KEEPALIVE_MS });
     const [, offline] = await watcher.subscription.waitFor(2, 2 * KEEPALIVE_MS + GRACE_MS + 3000);
     expect(offline!.presenceChanged.status).toBe('OFFLINE');
     expect(Date.now() - silentFrom).toBeGreaterThanOrEqual(GRACE_MS);

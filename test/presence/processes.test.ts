@@ -4,9 +4,10 @@
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PresenceChangedDocument, PresenceDocument } from '../../operations/generated/graphql.ts';
-import { Subscription, quietFor, wsClient } from '../support/client.ts';
+import { Subscription, connectDevice, quietFor, wsClient } from '../support/client.ts';
 import { type TestRedis, startRedis } from '../support/redis.ts';
 import { type ServerProcess, startServerProcess, tempDir } from '../support/server.ts';
+import { waitUntil } from '../support/wait.ts';
 import { type Member, organizationWith } from '../support/world.ts';
 
 const GRACE_MS = 1000;
@@ -14,26 +15,6 @@ const TTL_MS = 1500;
 const SWEEP_MS = 200;
 
 type Changed = { presenceChanged: { userId: string; status: string; lastActiveAt?: string | null } };
-
-async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function connectDevice(server: ServerProcess, user: Member, deviceId: string): Promise<Client> {
-  let client!: Client;
-  await new Promise<void>((resolve, reject) => {
-    client = wsClient(server.wsUrl, user.token, deviceId, {
-      lazy: false,
-      onNonLazyError: reject,
-      on: { connected: () => resolve() },
-    });
-  });
-  return client;
-}
 
 async function activeSubscriptions(server: ServerProcess): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
@@ -70,7 +51,7 @@ describe('presence across processes (Redis)', () => {
     const before = await activeSubscriptions(b);
     const watcherClient = wsClient(b.wsUrl, ann!.token, 'ann-phone');
     const watcher = new Subscription<Changed>(watcherClient, PresenceChangedDocument, { userIds: [bob!.id] });
-    await until(async () => (await activeSubscriptions(b)) > before, 'the subscription on B');
+    await waitUntil(async () => (await activeSubscriptions(b)) > before, 'the subscription on B');
 
     const connectedAt = Date.now();
     const onA = await connectDevice(a, bob!, 'bob-phone');
@@ -105,7 +86,7 @@ describe('presence across processes (Redis)', () => {
     const before = await activeSubscriptions(b);
     const watcherClient = wsClient(b.wsUrl, ann!.token, 'ann-phone');
     const watcher = new Subscription<Changed>(watcherClient, PresenceChangedDocument, { userIds: [bob!.id, cat!.id] });
-    await until(async () => (await activeSubscriptions(b)) > before, 'the subscription on B');
+    await waitUntil(async () => (await activeSubscriptions(b)) > before, 'the subscription on B');
 
     await connectDevice(a, bob!, 'bob-phone');
     await connectDevice(a, cat!, 'cat-laptop');

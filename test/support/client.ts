@@ -67,6 +67,19 @@ export function wsClient(wsUrl: string, token: string | null, deviceId = 'test-d
   });
 }
 
+/** A device that connects now (graphql-ws connection acknowledged) without any operation. */
+export async function connectDevice(server: { wsUrl: string }, user: { token: string }, deviceId: string): Promise<Client> {
+  let client!: Client;
+  await new Promise<void>((resolve, reject) => {
+    client = wsClient(server.wsUrl, user.token, deviceId, {
+      lazy: false,
+      onNonLazyError: reject,
+      on: { connected: () => resolve() },
+    });
+  });
+  return client;
+}
+
 /** Events of one subscription, collected as they arrive, with a way to wait for the next ones. */
 export class Subscription<T> {
   readonly events: T[] = [];
