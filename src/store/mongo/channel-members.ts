@@ -8,13 +8,8 @@ import { type IndexSpec, type Session, type StoreCollection, within } from './da
 
 export const CHANNEL_MEMBERS = 'channelMembers';
 
-export interface ChannelMemberDoc {
-  channelId: string;
-  userId: string;
-  lastReadSeq: number;
-  lastDeliveredSeq: number;
-  joinedAt: Date;
-}
+/** Stored as the domain record (the driver adds its own _id). */
+export type ChannelMemberDoc = ChannelMember;
 
 export type ChannelMembers = StoreCollection<ChannelMemberDoc>;
 

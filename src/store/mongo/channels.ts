@@ -2,23 +2,13 @@
 // (lastSeq), lastActiveAt and memberCount. Two partial unique indexes decide name races: a GROUP
 // channel's name and a DIRECT channel's directKey are unique per organization. They are named
 // after the store's keys, which a duplicate-key error reports.
-import type { Channel, ChannelKind } from '../../domain/types.ts';
+import type { Channel } from '../../domain/types.ts';
 import type { ActivityPosition } from '../store.ts';
-import { type IndexSpec, type Session, type StoreCollection, within } from './database.ts';
+import { type IndexSpec, type Session, type Stored, type StoreCollection, within } from './database.ts';
 
 export const CHANNELS = 'channels';
 
-export interface ChannelDoc {
-  _id: string;
-  orgId: string;
-  kind: ChannelKind;
-  name: string;
-  directKey: string | null;
-  lastSeq: number;
-  lastActiveAt: Date;
-  memberCount: number;
-  createdAt: Date;
-}
+export type ChannelDoc = Stored<Channel>;
 
 export type Channels = StoreCollection<ChannelDoc>;
 

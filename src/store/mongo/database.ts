@@ -23,6 +23,9 @@ import type {
   WithId,
 } from 'mongodb';
 
+/** A domain record as a document: its id is the document's _id, every other field as it is. */
+export type Stored<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
+
 /** A cursor reduced to what the store reads: all of it at once (every query is bounded by a limit or keys). */
 export interface ResultCursor<T> {
   toArray(): Promise<T[]>;

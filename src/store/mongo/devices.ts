@@ -4,11 +4,8 @@ import type { IndexSpec, StoreCollection } from './database.ts';
 
 export const DEVICES = 'devices';
 
-export interface DeviceDoc {
-  userId: string;
-  deviceId: string;
-  lastSeenAt: Date;
-}
+/** Stored as the domain record (the driver adds its own _id). */
+export type DeviceDoc = Device;
 
 export type Devices = StoreCollection<DeviceDoc>;
 

@@ -19,21 +19,11 @@
 //   attempt landed).
 import type { Message } from '../../domain/types.ts';
 import type { MentionCountKey, MessageDraft, MessageRange } from '../store.ts';
-import { type IndexSpec, type Session, type StoreCollection, within } from './database.ts';
+import { type IndexSpec, type Session, type Stored, type StoreCollection, within } from './database.ts';
 
 export const MESSAGES = 'messages';
 
-export interface MessageDoc {
-  _id: string;
-  channelId: string;
-  seq: number;
-  authorId: string;
-  text: string;
-  mentions: string[];
-  mentionsChannel: boolean;
-  sentAt: Date;
-  clientMessageId: string | null;
-}
+export type MessageDoc = Stored<Message>;
 
 export type Messages = StoreCollection<MessageDoc>;
 

@@ -6,11 +6,8 @@ import { type IndexSpec, type Session, type StoreCollection, within } from './da
 
 export const ORG_MEMBERS = 'orgMembers';
 
-export interface OrgMemberDoc {
-  orgId: string;
-  userId: string;
-  joinedAt: Date;
-}
+/** Stored as the domain record (the driver adds its own _id). */
+export type OrgMemberDoc = OrgMember;
 
 export type OrgMembers = StoreCollection<OrgMemberDoc>;
 

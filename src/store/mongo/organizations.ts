@@ -1,17 +1,11 @@
 // organizations: one document per organization, _id = its id; memberCount is kept beside the
 // memberships (incremented after a membership is stored, so it never counts someone who is not there).
 import type { Organization } from '../../domain/types.ts';
-import { type IndexSpec, type Session, type StoreCollection, within } from './database.ts';
+import { type IndexSpec, type Session, type Stored, type StoreCollection, within } from './database.ts';
 
 export const ORGANIZATIONS = 'organizations';
 
-export interface OrganizationDoc {
-  _id: string;
-  name: string;
-  createdAt: Date;
-  memberCount: number;
-  generalChannelId: string;
-}
+export type OrganizationDoc = Stored<Organization>;
 
 export type Organizations = StoreCollection<OrganizationDoc>;
 

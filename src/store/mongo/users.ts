@@ -1,17 +1,11 @@
 // users: one document per user, _id = the user's id (the token's subject). Only _id is queried.
 import type { User } from '../../domain/types.ts';
 import type { UserProfile } from '../store.ts';
-import type { IndexSpec, StoreCollection } from './database.ts';
+import type { IndexSpec, Stored, StoreCollection } from './database.ts';
 
 export const USERS = 'users';
 
-export interface UserDoc {
-  _id: string;
-  name: string;
-  displayName: string | null;
-  email: string | null;
-  lastActiveAt: Date | null;
-}
+export type UserDoc = Stored<User>;
 
 export type Users = StoreCollection<UserDoc>;
 
