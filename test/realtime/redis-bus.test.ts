@@ -160,16 +160,35 @@ describe('the Redis event bus', () => {
     await waitUntil(async () => (await redisSubscribers(topic)) === 0, 'process B to unsubscribe');
   });
 
-  it('a process cut off from Redis keeps what it sent meanwhile and publishes it once it is back', async () => {
+  /**
+   * Two processes on one channel, one of them ('sender' or 'receiver') reaching Redis through a
+   * proxy the test can cut; bob listens on the receiver.
+   */
+  async function cutOffScenario(cutOff: 'sender' | 'receiver', run: (scene: {
+    proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+    sender: Node;
+    receiver: Node;
+    channelId: string;
+    bob: ReturnType<typeof collector>;
+    publish: (message: Message) => Promise<void>;
+  }) => Promise<void>) {
     const { hostname, port } = new URL(redis.url);
     const proxy = await startTcpProxy({ host: hostname, port: Number(port) });
     try {
-      const sender = await startNode(50, proxy);
-      const receiver = await startNode();
+      const sender = cutOff === 'sender' ? await startNode(50, proxy) : await startNode();
+      const receiver = cutOff === 'receiver' ? await startNode(50, proxy) : await startNode();
       const channelId = await newChannel();
       const bob = collector();
       await receiver.feeds.attach(channelId, bob.listener);
       const publish = (message: Message) => sender.bus.publish(topics.channel(channelId), { kind: 'messageAdded', message });
+      await run({ proxy, sender, receiver, channelId, bob, publish });
+    } finally {
+      await proxy.close();
+    }
+  }
+
+  it('a process cut off from Redis keeps what it sent meanwhile and publishes it once it is back', async () => {
+    await cutOffScenario('sender', async ({ proxy, sender, receiver, channelId, bob, publish }) => {
       const [first, ...meanwhile] = await storeMessages(channelId, 4);
       await publish(first!);
       await waitUntil(() => bob.received.length >= 1, 'the first message');
@@ -186,21 +205,11 @@ describe('the Redis event bus', () => {
       await waitUntil(() => bob.received.length >= 4, 'the messages sent while cut off');
       await quietFor(100);
       expect(bob.received).toEqual([first, ...meanwhile]);
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('a process whose Redis connections were cut reads from the store what it missed meanwhile', async () => {
-    const { hostname, port } = new URL(redis.url);
-    const proxy = await startTcpProxy({ host: hostname, port: Number(port) });
-    try {
-      const sender = await startNode();
-      const receiver = await startNode(50, proxy);
-      const channelId = await newChannel();
-      const bob = collector();
-      await receiver.feeds.attach(channelId, bob.listener);
-      const publish = (message: Message) => sender.bus.publish(topics.channel(channelId), { kind: 'messageAdded', message });
+    await cutOffScenario('receiver', async ({ proxy, sender, receiver, channelId, bob, publish }) => {
       const [first, ...missed] = await storeMessages(channelId, 4);
       await publish(first!);
       await waitUntil(() => bob.received.length >= 1, 'the first message');
@@ -216,20 +225,11 @@ describe('the Redis event bus', () => {
       await waitUntil(() => bob.received.length >= 5, 'the next message');
       await quietFor(100);
       expect(bob.received).toEqual([first, ...missed, next]);
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('after reconnecting, a process reads the store only once its subscriptions are back in force', async () => {
-    const { hostname, port } = new URL(redis.url);
-    const proxy = await startTcpProxy({ host: hostname, port: Number(port) });
-    try {
-      const sender = await startNode();
-      const receiver = await startNode(50, proxy);
-      const channelId = await newChannel();
-      const bob = collector();
-      await receiver.feeds.attach(channelId, bob.listener);
+    await cutOffScenario('receiver', async ({ proxy, sender, receiver, channelId, bob }) => {
       const [first] = await storeMessages(channelId, 1);
       await sender.bus.publish(topics.channel(channelId), { kind: 'messageAdded', message: first! });
       await waitUntil(() => bob.received.length >= 1, 'the first message');
@@ -246,9 +246,7 @@ describe('the Redis event bus', () => {
       await waitUntil(() => bob.received.length >= 2, 'the message sent during the resubscription');
       await quietFor(100);
       expect(bob.received).toEqual([first, second]);
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('goes unhealthy while Redis is down; messages stored meanwhile reach the listener once Redis is back', async ({ skip }) => {
