@@ -3,6 +3,7 @@
 // repeat or reorder messages (Redis pub/sub is at-most-once; two processes publish out of seq
 // order), so each feed keeps the last seq it delivered: a duplicate is dropped, an early message
 // waits, and a gap not filled within gapFillMs is read from the store.
+import DataLoader from 'dataloader';
 import type { Message } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
@@ -35,9 +36,8 @@ class ChannelFeed {
   ) {}
 
   /** Learns the channel's newest seq (after subscribing, so nothing published since is missed). */
-  async start(): Promise<void> {
-    const [channel] = await this.store.findChannelsByIds([this.channelId]);
-    this.lastSeq = Math.max(this.lastSeq, channel?.lastSeq ?? 0);
+  async start(newestSeq: (channelId: string) => Promise<number>): Promise<void> {
+    this.lastSeq = Math.max(this.lastSeq, await newestSeq(this.channelId));
     this.drain();
   }
 
@@ -148,6 +148,18 @@ class ChannelFeed {
 export class ChannelFeeds {
   private readonly feeds = new Map<string, ChannelFeed>();
 
+  /**
+   * Where channels stand, read in one store call for all feeds started in the same tick (a
+   * viewerEvents stream starts one per channel of the viewer: hundreds at once). Never cached.
+   */
+  private readonly newestSeqs = new DataLoader<string, number>(
+    async (channelIds) => {
+      const channels = new Map((await this.store.findChannelsByIds(channelIds)).map((c) => [c.id, c.lastSeq]));
+      return channelIds.map((id) => channels.get(id) ?? 0);
+    },
+    { cache: false },
+  );
+
   constructor(
     private readonly bus: EventBus,
     private readonly store: Store,
@@ -181,7 +193,7 @@ export class ChannelFeeds {
           if (event?.kind === 'messageAdded' && Number.isInteger(event.message?.seq)) created.receive(event.message);
           else this.logger.warn({ channelId }, 'ignored an event that is not a message');
         });
-        await created.start();
+        await created.start((id) => this.newestSeqs.load(id));
       })();
       created.ready.catch(() => this.release(created));
     }

@@ -133,4 +133,20 @@ describe('viewerEvents', () => {
     expect(texts).not.toContain('before bob joined');
     await client.dispose();
   });
+
+  it('opens for a viewer in many channels with a handful of store reads, not one per channel', async () => {
+    const world = await organizationWith(server.url, ['ann', 'bob']);
+    const { ann, bob } = world.users;
+    for (let i = 0; i < 40; i++) await channelOf(world, ann!, `c${i}`, [bob!]);
+    const channelReads = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('chat_store_calls_total{method="findChannelsByIds"}'));
+      return Number(line?.split(' ').at(-1) ?? 0);
+    };
+    const before = await channelReads();
+    const { client } = await openStream(server.wsUrl, bob!.token, 'laptop', () => send(ann!, world.generalId, 'ping'));
+    // 41 channels to follow; their positions are read together.
+    expect((await channelReads()) - before).toBeLessThan(10);
+    await client.dispose();
+  });
 });
