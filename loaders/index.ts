@@ -88,7 +88,8 @@ const FACTORIES: { [Name in keyof Loaders]: (store: Store) => Loaders[Name] } = 
 
 interface LoaderState {
   store: Store;
-  made: Partial<Loaders>;
+  /** The loaders made since the last renew; null until one is used. */
+  made: Partial<Loaders> | null;
 }
 
 // One prototype with a lazy getter per loader, shared by every request's loaders object.
@@ -96,15 +97,17 @@ const PROTOTYPE = Object.create(null) as RequestLoaders;
 for (const name of Object.keys(FACTORIES) as (keyof Loaders)[]) {
   Object.defineProperty(PROTOTYPE, name, {
     get(this: LoaderState) {
+      this.made ??= {};
       return (this.made[name] ??= FACTORIES[name](this.store) as never);
     },
   });
 }
+// Renewing allocates nothing: it runs for every subscriber of every event, most of which load nothing.
 PROTOTYPE.renew = function renew(this: LoaderState) {
-  this.made = {};
+  this.made = null;
 };
 
 /** Fresh loaders for one request or one subscription event. */
 export function createLoaders(store: Store): RequestLoaders {
-  return Object.assign(Object.create(PROTOTYPE) as RequestLoaders, { store, made: {} });
+  return Object.assign(Object.create(PROTOTYPE) as RequestLoaders, { store, made: null });
 }
