@@ -8,7 +8,7 @@ import { sendMessage } from '../src/services/messages.ts';
 import type { RequestContext } from '../src/context.ts';
 import type { Message } from '../src/domain/types.ts';
 import { ChannelRef, MessageRef, UserRef } from './refs.ts';
-import { eachEventFresh, orThrow } from './subscriptions.ts';
+import { liveSubscription, resolveEvent } from './subscriptions.ts';
 
 const MessageStatus = builder.enumType('MessageStatus', {
   values: {
@@ -84,8 +84,8 @@ builder.subscriptionFields((t) => ({
       'Messages of one channel, in seq order, each exactly once. With afterSeq, first every stored\n' +
       'message after that seq, then live ones, with no gap and no duplicate between the two.',
     args: { channelId: t.arg.id({ required: true }), afterSeq: t.arg.int() },
-    subscribe: async (_root, args, ctx) => eachEventFresh(ctx, await channelMessages(ctx, args)),
-    resolve: (item) => orThrow(item),
+    subscribe: async (_root, args, ctx) => liveSubscription(ctx, await channelMessages(ctx, args)),
+    resolve: (item, _args, ctx) => resolveEvent(item, ctx),
   }),
 }));
 

@@ -3,7 +3,7 @@ import { builder } from '../src/builder.ts';
 import { toGlobalId } from '../src/domain/ids.ts';
 import { presenceChanges, presenceOf, visiblePresenceIds } from '../src/services/presence.ts';
 import { PresenceRef, UserRef } from './refs.ts';
-import { eachEventFresh } from './subscriptions.ts';
+import { liveSubscription, resolveEvent } from './subscriptions.ts';
 
 const PresenceStatus = builder.enumType('PresenceStatus', { values: ['ONLINE', 'OFFLINE'] as const });
 
@@ -35,7 +35,8 @@ builder.subscriptionFields((t) => ({
     type: PresenceRef,
     description: 'Presence changes of the given users (up to 500).',
     args: { userIds: t.arg.idList({ required: true }) },
-    subscribe: async (_root, args, ctx) => eachEventFresh(ctx, await presenceChanges(ctx, await visiblePresenceIds(ctx, args.userIds))),
-    resolve: (presence) => presence,
+    subscribe: async (_root, args, ctx) =>
+      liveSubscription(ctx, await presenceChanges(ctx, await visiblePresenceIds(ctx, args.userIds))),
+    resolve: (presence, _args, ctx) => resolveEvent(presence, ctx),
   }),
 }));

@@ -4,7 +4,7 @@ import { builder } from '../src/builder.ts';
 import type { Message } from '../src/domain/types.ts';
 import { type ViewerEvent, viewerEvents } from '../src/services/viewer-stream.ts';
 import { ChannelRef, MessageRef } from './refs.ts';
-import { eachEventFresh } from './subscriptions.ts';
+import { liveSubscription, resolveEvent } from './subscriptions.ts';
 
 type Of<K extends ViewerEvent['kind']> = Extract<ViewerEvent, { kind: K }>;
 
@@ -51,7 +51,7 @@ builder.subscriptionFields((t) => ({
     type: ViewerEventUnion,
     description:
       "Everything the viewer's devices must hear about: new messages in any of the viewer's channels, read-marker moves, membership changes, status changes of the viewer's messages.",
-    subscribe: async (_root, _args, ctx) => eachEventFresh(ctx, await viewerEvents(ctx)),
-    resolve: (event) => event,
+    subscribe: async (_root, _args, ctx) => liveSubscription(ctx, await viewerEvents(ctx)),
+    resolve: (event, _args, ctx) => resolveEvent(event, ctx),
   }),
 }));

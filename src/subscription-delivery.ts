@@ -1,24 +1,44 @@
-// Subscription events executed once per distinct (document, variables), not once per subscriber.
-// A channel feed hands the same message object to every local subscriber of the channel; when a
-// subscription's document selects nothing that depends on who is asking (fields marked
-// `viewerSpecific`), the result of executing it for that message is the same for every such
-// subscriber, so it is computed once and shared. Documents that do select viewer-specific fields
-// (unread counts, a DIRECT channel's name, ...) are executed per subscriber, as before.
+// Subscription events over the WebSocket, written straight to the socket. A channel feed hands
+// each message to every local subscriber in one synchronous loop; each subscriber's frame is
+// written in that loop, with no promise, queue or JSON.stringify per subscriber:
+// - a document that selects nothing depending on who asks (no field marked `viewerSpecific`) is
+//   executed once per event for all subscribers with the same document and variables (a share
+//   group), and its result serialized once;
+// - a document that does select such fields (unread counts, a DIRECT channel's name, ...) is
+//   executed per subscriber, with the subscriber's own context;
+// - each frame is the operation's id around those serialized bytes, exactly what graphql-ws
+//   would send: {"id":"…","type":"next","payload":{…}}.
 import {
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
   type GraphQLError,
   type GraphQLSchema,
-  Kind,
   TypeInfo,
   createSourceEventStream,
   execute,
   visit,
   visitWithTypeInfo,
 } from 'graphql';
+import { WebSocket } from 'ws';
+import { type LiveStream, type Sink, isLiveStream } from './realtime/async-queue.ts';
 
 type MaskError = (error: unknown, message: string) => Error;
+
+/** The `payload` of a next message as JSON, followed by the `}` that closes the frame. */
+type Payload = Buffer;
+
+/** graphql-ws messages are text frames (ws sends a Buffer as binary unless told). */
+const TEXT = { binary: false } as const;
+
+/** Executes a subscription document for one event and serializes the result. */
+type Run = (args: ExecutionArgs, event: unknown) => Payload | Promise<Payload>;
+
+/** Where one subscription's frames go: its socket, and the operation id the client chose. */
+export interface SubscriptionTarget {
+  socket: WebSocket;
+  id: string;
+}
 
 /** True when no field the document selects depends on the viewer. */
 function selectsOnlyShared(schema: GraphQLSchema, document: DocumentNode): boolean {
@@ -35,31 +55,102 @@ function selectsOnlyShared(schema: GraphQLSchema, document: DocumentNode): boole
   return shared;
 }
 
-function isSubscription(document: DocumentNode, operationName: string | null | undefined): boolean {
-  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
-  return operation?.operation === 'subscription';
-}
+/**
+ * Subscribers of one viewer-independent document with the same variables: they get the same
+ * bytes for the same event. Events reach all of a feed's subscribers before the next event, so
+ * remembering the last event is enough.
+ */
+class ShareGroup {
+  subscribers = 0;
+  private lastEvent: unknown = undefined;
+  private lastPayload: Payload | Promise<Payload> | null = null;
 
-/** Maps each event of a stream, passing return() on so the source is released (no async closures: one per subscriber). */
-class MappedStream<T, R> implements AsyncIterableIterator<R> {
   constructor(
-    private readonly source: AsyncIterator<T>,
-    private readonly fn: (item: T) => Promise<R> | R,
+    readonly document: DocumentNode,
+    readonly key: string,
   ) {}
 
-  next(): Promise<IteratorResult<R>> {
-    return this.source.next().then((result) =>
-      result.done ? { value: undefined, done: true } : Promise.resolve(this.fn(result.value)).then((value) => ({ value, done: false })),
-    );
+  /** The event's payload: computed by the first subscriber to ask (with its arguments), then reused. */
+  payloadOf(event: unknown, args: ExecutionArgs, run: Run): Payload | Promise<Payload> {
+    // Only an object is one event: equal primitives may be different events.
+    if (this.lastPayload !== null && event === this.lastEvent && typeof event === 'object' && event !== null) return this.lastPayload;
+    this.lastEvent = event;
+    this.lastPayload = run(args, event);
+    return this.lastPayload;
+  }
+}
+
+/**
+ * One subscription over the WebSocket. graphql-ws iterates it: it yields nothing and ends when the
+ * events end (once the last frame is out); return() (the client's complete, or the socket closing)
+ * stops the events. Meanwhile the events are pushed to it and each is written as a frame, in order:
+ * a result computed synchronously is written at once; only while an earlier one is still being
+ * computed do later ones wait in line. One object per subscriber on the fan-out's path.
+ */
+class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink<unknown> {
+  private readonly socket: WebSocket;
+  private readonly id: string;
+  private prefix: Buffer | null = null;
+  private pending: Promise<void> | null = null;
+  private listening = false;
+  private done = false;
+
+  constructor(
+    private readonly events: LiveStream<unknown>,
+    private readonly args: ExecutionArgs,
+    target: SubscriptionTarget,
+    private readonly delivery: { run: Run; leave(group: ShareGroup): void; delivered(): void },
+    /** Subscribers that get the same bytes for the same event; null when the document is viewer-specific. */
+    private readonly group: ShareGroup | null,
+  ) {
+    this.socket = target.socket;
+    this.id = target.id;
   }
 
-  return(): Promise<IteratorResult<R>> {
-    return Promise.resolve(this.source.return?.()).then(() => ({ value: undefined, done: true }));
+  push(event: unknown): void {
+    const { args, delivery, group } = this;
+    const payload = group ? group.payloadOf(event, args, delivery.run) : delivery.run(args, event);
+    if (this.pending === null && !(payload instanceof Promise)) return this.write(payload);
+    const pending: Promise<void> = (this.pending ?? Promise.resolve()).then(() => payload).then((bytes) => this.write(bytes));
+    this.pending = pending;
+    void pending.then(() => {
+      if (this.pending === pending) this.pending = null;
+    });
   }
 
-  throw(error: unknown): Promise<IteratorResult<R>> {
-    return Promise.resolve(this.source.return?.()).then(() => Promise.reject(error));
+  private write(payload: Payload): void {
+    const { socket } = this;
+    if (socket.readyState !== WebSocket.OPEN) return;
+    this.prefix ??= Buffer.from(`{"id":${JSON.stringify(this.id)},"type":"next","payload":`);
+    socket.send(Buffer.concat([this.prefix, payload]), TEXT);
+    this.delivery.delivered();
+  }
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    if (!this.listening) {
+      // graphql-ws asks for the first result once the operation is registered; a frame written
+      // before could reach a client that has completed the operation already.
+      this.listening = true;
+      this.events.listen(this);
+    }
+    return this.events
+      .next()
+      .then(() => this.pending)
+      .then(() => this.finish());
+  }
+
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    return Promise.resolve(this.events.return?.()).then(() => this.finish());
+  }
+
+  throw(): Promise<IteratorResult<ExecutionResult>> {
+    return this.return();
+  }
+
+  private finish(): IteratorResult<ExecutionResult> {
+    if (!this.done && this.group) this.delivery.leave(this.group);
+    this.done = true;
+    return { value: undefined, done: true };
   }
 
   [Symbol.asyncIterator](): this {
@@ -68,43 +159,57 @@ class MappedStream<T, R> implements AsyncIterableIterator<R> {
 }
 
 /**
- * A graphql-ws `subscribe` that shares per-event results among subscribers with the same
- * viewer-independent document and variables (key: the document's text and variables).
+ * A graphql-ws `subscribe` that writes each event's frame straight to the subscriber's socket,
+ * sharing one execution and one serialization per event among subscribers that may see the same.
  */
-export function createSharedSubscribe(maskError: MaskError, onExecute: () => void = () => {}) {
+export function createSubscriptionDelivery(maskError: MaskError, counters: { executed(): void; delivered(): void }) {
   const sharedDocuments = new WeakMap<DocumentNode, boolean>();
-  const resultsByEvent = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  /** Live share groups by document, then by variables and operation name. */
+  const groups = new Map<DocumentNode, Map<string, ShareGroup>>();
 
-  return async function subscribe(args: ExecutionArgs, key: string) {
+  const masked = (result: ExecutionResult): ExecutionResult =>
+    result.errors ? { ...result, errors: result.errors.map((error) => maskError(error, 'Unexpected error.') as GraphQLError) } : result;
+  // GraphQLError's toJSON gives the wire form of each error, as graphql-ws would send it.
+  const serialize = (result: ExecutionResult): Payload => Buffer.from(`${JSON.stringify(masked(result))}}`);
+
+  function run(args: ExecutionArgs, event: unknown): Payload | Promise<Payload> {
+    counters.executed();
+    // graphql-js' execute runs a subscription document's fields for one event, as its subscribe does.
+    const result = execute({ ...args, rootValue: event });
+    return result instanceof Promise ? result.then(serialize) : serialize(result);
+  }
+
+  function join(document: DocumentNode, key: string): ShareGroup {
+    let byKey = groups.get(document);
+    if (!byKey) groups.set(document, (byKey = new Map()));
+    let group = byKey.get(key);
+    if (!group) byKey.set(key, (group = new ShareGroup(document, key)));
+    group.subscribers++;
+    return group;
+  }
+
+  function leave(group: ShareGroup): void {
+    if (--group.subscribers > 0) return;
+    const byKey = groups.get(group.document);
+    byKey?.delete(group.key);
+    if (byKey?.size === 0) groups.delete(group.document);
+  }
+
+  const delivery = { run, leave, delivered: counters.delivered };
+
+  return async function subscribe(args: ExecutionArgs, target: SubscriptionTarget): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return masked(source);
+    if (!isLiveStream(source)) {
+      await source[Symbol.asyncIterator]().return?.();
+      throw new Error('a subscription resolver must return a LiveStream (resolvers/subscriptions.ts)');
+    }
     let shared = sharedDocuments.get(args.document);
     if (shared === undefined) {
-      shared = isSubscription(args.document, args.operationName) && selectsOnlyShared(args.schema, args.document);
+      shared = selectsOnlyShared(args.schema, args.document);
       sharedDocuments.set(args.document, shared);
     }
-    const source = await createSourceEventStream(args);
-    if (!(Symbol.asyncIterator in source)) {
-      return { ...source, errors: source.errors?.map((error) => maskError(error, 'Unexpected error.')) } as ExecutionResult;
-    }
-    // graphql-js' execute runs a subscription document's fields for one event (as its subscribe
-    // does); errors are masked here as Yoga masks everything else.
-    const run = async (event: unknown): Promise<ExecutionResult> => {
-      onExecute();
-      const result = await execute({ ...args, rootValue: event });
-      return result.errors ? { ...result, errors: result.errors.map((e) => maskError(e, 'Unexpected error.') as GraphQLError) } : result;
-    };
-    return new MappedStream(source[Symbol.asyncIterator](), (event: unknown) => {
-      if (!shared || event === null || typeof event !== 'object') return run(event);
-      let results = resultsByEvent.get(event);
-      if (!results) {
-        results = new Map();
-        resultsByEvent.set(event, results);
-      }
-      let result = results.get(key);
-      if (!result) {
-        result = run(event);
-        results.set(key, result);
-      }
-      return result;
-    });
+    const group = shared ? join(args.document, JSON.stringify([args.operationName ?? null, args.variableValues ?? null])) : null;
+    return new SocketSubscription(source, args, target, delivery, group);
   };
 }

@@ -1,9 +1,34 @@
 // An unbounded push → async-iterator queue: what a subscription hands to graphql-ws.
 // Pushes never block the publisher (fan-out must not wait for one slow reader).
 
-export class AsyncQueue<T> implements AsyncIterableIterator<T> {
+/**
+ * Where items are handed, one at a time, synchronously. An object rather than a callback: a fan-out
+ * calls one per subscriber per event, and a chain of closures costs a memory read at every link.
+ */
+export interface Sink<T> {
+  push(item: T): void;
+}
+
+/**
+ * A stream of events that can be read with next(), or handed to one sink as they come (listen):
+ * the WebSocket writes a subscription's events straight out, with no promise per event.
+ */
+export interface LiveStream<T> extends AsyncIterableIterator<T> {
+  /**
+   * From now on each item goes to `sink` synchronously as it is pushed (queued ones first);
+   * next() then only tells when the stream has ended.
+   */
+  listen(sink: Sink<T>): void;
+}
+
+export function isLiveStream(value: unknown): value is LiveStream<unknown> {
+  return typeof (value as LiveStream<unknown> | null)?.listen === 'function';
+}
+
+export class AsyncQueue<T> implements LiveStream<T>, Sink<T> {
   private readonly items: T[] = [];
   private waiting: ((result: IteratorResult<T>) => void) | null = null;
+  private sink: Sink<T> | null = null;
   private ending = false;
   private closed = false;
 
@@ -12,7 +37,9 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
 
   push(item: T): void {
     if (this.closed || this.ending) return;
-    if (this.waiting) {
+    if (this.sink) {
+      this.sink.push(item);
+    } else if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = null;
       resolve({ value: item, done: false });
@@ -21,10 +48,17 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     }
   }
 
+  listen(sink: Sink<T>): void {
+    if (this.closed) return;
+    this.sink = sink;
+    for (const item of this.items.splice(0)) sink.push(item);
+    if (this.ending) void this.return();
+  }
+
   /** Ends the stream once the reader has taken what is queued (a last error item, say). */
   end(): void {
     this.ending = true;
-    if (this.items.length === 0 && this.waiting) void this.return();
+    if (this.items.length === 0 && (this.waiting || this.sink)) void this.return();
   }
 
   get size(): number {
@@ -43,6 +77,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   async return(): Promise<IteratorResult<T>> {
     if (!this.closed) {
       this.closed = true;
+      this.sink = null;
       this.items.length = 0;
       this.waiting?.({ value: undefined, done: true });
       this.waiting = null;

@@ -7,10 +7,12 @@ import DataLoader from 'dataloader';
 import type { Message } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
+import type { Sink } from './async-queue.ts';
 import type { EventBus, Unsubscribe } from './bus.ts';
 import { type MessageAdded, topics } from './events.ts';
 
-export type FeedListener = (message: Message) => void;
+/** Each of a channel's messages, in seq order, once. */
+export type FeedListener = Sink<Message>;
 
 /** How many messages one gap fill reads at most; a longer outage takes several reads. */
 const GAP_READ_LIMIT = 500;
@@ -68,7 +70,7 @@ class ChannelFeed {
       this.lastSeq = next.seq;
       for (const listener of this.listeners) {
         try {
-          listener(next);
+          listener.push(next);
         } catch (error) {
           // One listener's failure must not cost the others their message or the feed its order.
           this.logger.error({ err: error, channelId: this.channelId, seq: next.seq }, 'a feed listener failed');

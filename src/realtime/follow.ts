@@ -3,7 +3,8 @@
 // every message once, in seq order, with no gap at the seam.
 import type { Message } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
-import type { ChannelFeeds } from './feeds.ts';
+import type { Sink } from './async-queue.ts';
+import type { ChannelFeeds, FeedListener } from './feeds.ts';
 
 const REPLAY_PAGE = 100;
 
@@ -12,8 +13,54 @@ export interface Following {
   stop(): Promise<void>;
 }
 
+/** One follower of a channel: what the feed hands it goes on to `sink`, each message once. */
+class Follower implements FeedListener, Following {
+  /** seq of the last message handed on (-1: none yet, following from now). */
+  private sent: number;
+  /** Live messages that arrived while the stored ones were being read. */
+  private pending: Message[] | null;
+  private stopped = false;
+  detach: () => Promise<void> = async () => {};
+
+  constructor(
+    afterSeq: number | null,
+    private readonly sink: Sink<Message>,
+  ) {
+    this.sent = afterSeq ?? -1;
+    this.pending = afterSeq === null ? null : [];
+  }
+
+  push(message: Message): void {
+    if (this.pending) this.pending.push(message);
+    else this.take(message);
+  }
+
+  private take(message: Message): void {
+    if (this.stopped || message.seq <= this.sent) return;
+    this.sent = message.seq;
+    this.sink.push(message);
+  }
+
+  /** Hands on the stored messages after `sent`, then the live ones that came meanwhile. */
+  async replay(store: Store, channelId: string): Promise<void> {
+    for (;;) {
+      const page = await store.findMessagesByChannel(channelId, { afterSeq: this.sent, limit: REPLAY_PAGE });
+      for (const message of page) this.take(message);
+      if (page.length < REPLAY_PAGE || this.stopped) break;
+    }
+    const pending = this.pending ?? [];
+    this.pending = null;
+    for (const message of pending) this.take(message);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true; // synchronously: nothing reaches the sink once it has stopped
+    await this.detach();
+  }
+}
+
 /**
- * Hands `deliver` each message of the channel after `afterSeq` (stored ones first), or, with
+ * Hands `sink` each message of the channel after `afterSeq` (stored ones first), or, with
  * afterSeq null, each message from now on. A failed history read goes to `onError`.
  */
 export async function followChannel(
@@ -21,39 +68,17 @@ export async function followChannel(
   store: Store,
   channelId: string,
   afterSeq: number | null,
-  deliver: (message: Message) => void,
+  sink: Sink<Message>,
   onError: (error: unknown) => void,
 ): Promise<Following> {
-  let sent = afterSeq ?? -1;
-  let replaying = afterSeq !== null;
-  let stopped = false;
-  const pending: Message[] = [];
-  const take = (message: Message) => {
-    if (stopped || message.seq <= sent) return;
-    sent = message.seq;
-    deliver(message);
-  };
-  const { detach } = await feeds.attach(channelId, (message) => (replaying ? pending.push(message) : take(message)));
-  if (replaying) {
-    void (async () => {
-      try {
-        for (;;) {
-          const page = await store.findMessagesByChannel(channelId, { afterSeq: sent, limit: REPLAY_PAGE });
-          page.forEach(take);
-          if (page.length < REPLAY_PAGE || stopped) break;
-        }
-        replaying = false;
-        pending.forEach(take);
-        pending.length = 0;
-      } catch (error) {
-        onError(error);
-      }
-    })();
+  const follower = new Follower(afterSeq, sink);
+  follower.detach = (await feeds.attach(channelId, follower)).detach;
+  if (afterSeq !== null) {
+    follower.replay(store, channelId).catch((error: unknown) => {
+      // Going on live would leave a gap: the follower stops, and the caller hears why.
+      void follower.stop();
+      onError(error);
+    });
   }
-  return {
-    async stop() {
-      stopped = true; // synchronously: nothing reaches the follower once it has stopped
-      await detach();
-    },
-  };
+  return follower;
 }

@@ -4,7 +4,7 @@ import type { RequestContext } from '../context.ts';
 import { idOf } from '../domain/ids.ts';
 import type { Message } from '../domain/types.ts';
 import { AppError } from '../errors.ts';
-import { AsyncQueue } from '../realtime/async-queue.ts';
+import { AsyncQueue, type LiveStream } from '../realtime/async-queue.ts';
 import { topics } from '../realtime/events.ts';
 import { type Following, followChannel } from '../realtime/follow.ts';
 import { requireChannelMember } from './access.ts';
@@ -13,7 +13,7 @@ import { requireChannelMember } from './access.ts';
 export async function channelMessages(
   ctx: RequestContext,
   input: { channelId: string; afterSeq?: number | null },
-): Promise<AsyncIterableIterator<Message | Error>> {
+): Promise<LiveStream<Message | Error>> {
   const channelId = idOf('Channel', input.channelId, 'channelId');
   if (input.afterSeq != null && (!Number.isInteger(input.afterSeq) || input.afterSeq < 0)) {
     throw AppError.badInput('afterSeq', 'afterSeq must be 0 or more');
@@ -42,7 +42,7 @@ export async function channelMessages(
     ctx.deps.store,
     channelId,
     input.afterSeq ?? null,
-    (message) => queue.push(message),
+    queue,
     (error) => end(error instanceof Error ? error : new Error(String(error))),
   );
   return queue;

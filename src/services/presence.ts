@@ -3,7 +3,7 @@ import type { RequestContext } from '../context.ts';
 import { idOf } from '../domain/ids.ts';
 import type { Presence } from '../domain/types.ts';
 import { AppError } from '../errors.ts';
-import { AsyncQueue } from '../realtime/async-queue.ts';
+import { AsyncQueue, type LiveStream } from '../realtime/async-queue.ts';
 import { type PresenceChange, topics } from '../realtime/events.ts';
 import { requireVisibleUsers } from './access.ts';
 
@@ -28,7 +28,7 @@ export async function presenceOf(ctx: RequestContext, ids: readonly string[]): P
 }
 
 /** Presence changes of exactly these (visible) users: the client's viewport, never a whole organization. */
-export async function presenceChanges(ctx: RequestContext, userIds: readonly string[]): Promise<AsyncIterableIterator<Presence>> {
+export async function presenceChanges(ctx: RequestContext, userIds: readonly string[]): Promise<LiveStream<Presence>> {
   const ids = [...new Set(userIds)];
   const unsubscribes: (() => Promise<void>)[] = [];
   const queue = new AsyncQueue<Presence>(async () => {

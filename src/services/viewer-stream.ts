@@ -4,14 +4,14 @@
 // joining or leaving changes what the stream covers without reconnecting.
 import type { RequestContext } from '../context.ts';
 import type { Message } from '../domain/types.ts';
-import { AsyncQueue } from '../realtime/async-queue.ts';
+import { AsyncQueue, type LiveStream } from '../realtime/async-queue.ts';
 import { type UserEvent, topics } from '../realtime/events.ts';
 import { type Following, followChannel } from '../realtime/follow.ts';
 
 export type ViewerEvent = UserEvent | { kind: 'messageAdded'; channelId: string; message: Message };
 
 /** The viewer's event stream across all of their channels. */
-export async function viewerEvents(ctx: RequestContext): Promise<AsyncIterableIterator<ViewerEvent>> {
+export async function viewerEvents(ctx: RequestContext): Promise<LiveStream<ViewerEvent>> {
   const { bus, feeds, store, logger } = ctx.deps;
   const viewerId = ctx.viewer.id;
   /** Per channel, what follows it; a promise, so a join and a leave in quick succession never race. */
@@ -31,11 +31,13 @@ export async function viewerEvents(ctx: RequestContext): Promise<AsyncIterableIt
   const follow = (channelId: string, fromSeq: number | null) => {
     if (closed || followed.has(channelId)) return;
     const onError = (error: unknown) => logger.warn({ err: error, channelId }, 'could not read a joined channel');
-    const deliver = (message: Message) => {
-      // A leave takes effect at once, even for a message that arrived in the same read.
-      if (followed.get(channelId) === following) queue.push({ kind: 'messageAdded', channelId, message });
+    const sink = {
+      push(message: Message) {
+        // A leave takes effect at once, even for a message that arrived in the same read.
+        if (followed.get(channelId) === following) queue.push({ kind: 'messageAdded', channelId, message });
+      },
     };
-    const following: Promise<Following | null> = followChannel(feeds, store, channelId, fromSeq, deliver, onError).catch(
+    const following: Promise<Following | null> = followChannel(feeds, store, channelId, fromSeq, sink, onError).catch(
       (error: unknown) => {
         logger.warn({ err: error, channelId }, 'could not follow a channel');
         followed.delete(channelId);

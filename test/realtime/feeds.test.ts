@@ -59,7 +59,7 @@ async function storeMessages(channelId: string, n: number): Promise<Message[]> {
 /** What one listener receives. */
 function collector() {
   const received: Message[] = [];
-  return { received, seqs: () => received.map((m) => m.seq), listener: (m: Message) => void received.push(m) };
+  return { received, seqs: () => received.map((m) => m.seq), listener: received };
 }
 
 /** A repeatable shuffle (mulberry32), so a failure can be replayed. */

@@ -71,7 +71,7 @@ async function storeMessages(channelId: string, n: number): Promise<Message[]> {
 
 function collector() {
   const received: Message[] = [];
-  return { received, seqs: () => received.map((m) => m.seq), listener: (m: Message) => void received.push(m) };
+  return { received, seqs: () => received.map((m) => m.seq), listener: received };
 }
 
 /** How many connections Redis says listen to the topic. */
