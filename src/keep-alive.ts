@@ -6,31 +6,34 @@ import { WebSocket } from 'ws';
 
 const SLICES = 10;
 
+/** A socket that remembers whether its last ping is unanswered. */
+export interface Pinged extends WebSocket {
+  awaitingPong: boolean;
+}
+
+/** The one 'pong' listener of every socket (`this` is the socket). */
+function heard(this: WebSocket): void {
+  (this as Pinged).awaitingPong = false;
+}
+
 export class KeepAlive {
-  private readonly slices: Set<WebSocket>[] = Array.from({ length: SLICES }, () => new Set());
-  private readonly unanswered = new WeakSet<WebSocket>();
+  private readonly slices: Set<Pinged>[] = Array.from({ length: SLICES }, () => new Set());
   private readonly timer: NodeJS.Timeout;
   private added = 0;
   private turn = 0;
-  /** One 'pong' listener for every socket (`this` is the socket). */
-  private readonly heard: (this: WebSocket) => void;
 
   /** @param intervalMs how often each socket is pinged, and how long it has to answer. */
   constructor(intervalMs: number) {
-    const unanswered = this.unanswered;
-    this.heard = function heard(this: WebSocket) {
-      unanswered.delete(this);
-    };
     this.timer = setInterval(() => this.tick(), Math.max(1, Math.floor(intervalMs / SLICES)));
     this.timer.unref();
   }
 
-  watch(socket: WebSocket): void {
+  watch(socket: Pinged): void {
     this.slices[this.added++ % SLICES]!.add(socket);
-    socket.on('pong', this.heard);
+    socket.on('pong', heard);
   }
 
-  forget(socket: WebSocket): void {
+  forget(socket: Pinged): void {
     for (const slice of this.slices) if (slice.delete(socket)) return;
   }
 
@@ -38,12 +41,12 @@ export class KeepAlive {
     const slice = this.slices[this.turn++ % SLICES]!;
     for (const socket of slice) {
       if (socket.readyState !== WebSocket.OPEN) continue;
-      if (this.unanswered.has(socket)) {
+      if (socket.awaitingPong) {
         slice.delete(socket);
         socket.terminate();
         continue;
       }
-      this.unanswered.add(socket);
+      socket.awaitingPong = true;
       socket.ping();
     }
   }

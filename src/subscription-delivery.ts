@@ -80,6 +80,8 @@ class ShareGroup {
   }
 }
 
+const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, done: true });
+
 /**
  * One subscription over the WebSocket. graphql-ws iterates it: it yields nothing and ends when the
  * events end (once the last frame is out); return() (the client's complete, or the socket closing)
@@ -89,10 +91,11 @@ class ShareGroup {
  */
 class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink<unknown> {
   private readonly socket: WebSocket;
-  private readonly id: string;
-  private prefix: Buffer | null = null;
+  /** The start of every frame: the operation's id. */
+  private readonly prefix: string;
   private pending: Promise<void> | null = null;
-  private listening = false;
+  private ended: Promise<IteratorResult<ExecutionResult>> | null = null;
+  private resolveEnded: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
   private done = false;
 
   constructor(
@@ -104,7 +107,7 @@ class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink
     private readonly group: ShareGroup | null,
   ) {
     this.socket = target.socket;
-    this.id = target.id;
+    this.prefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
   }
 
   push(event: unknown): void {
@@ -119,24 +122,27 @@ class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink
   }
 
   private write(payload: Payload): void {
-    const { socket } = this;
+    const { socket, prefix } = this;
     if (socket.readyState !== WebSocket.OPEN) return;
-    this.prefix ??= Buffer.from(`{"id":${JSON.stringify(this.id)},"type":"next","payload":`);
-    socket.send(Buffer.concat([this.prefix, payload]), TEXT);
+    const frame = Buffer.allocUnsafe(Buffer.byteLength(prefix) + payload.length);
+    payload.copy(frame, frame.write(prefix));
+    socket.send(frame, TEXT);
     this.delivery.delivered();
   }
 
+  /** The events have ended: once the last frame is out, graphql-ws may complete the operation. */
+  end(): void {
+    void Promise.resolve(this.pending).then(() => this.finish());
+  }
+
   next(): Promise<IteratorResult<ExecutionResult>> {
-    if (!this.listening) {
+    if (!this.ended) {
+      this.ended = this.done ? Promise.resolve(DONE) : new Promise((resolve) => (this.resolveEnded = resolve));
       // graphql-ws asks for the first result once the operation is registered; a frame written
       // before could reach a client that has completed the operation already.
-      this.listening = true;
       this.events.listen(this);
     }
-    return this.events
-      .next()
-      .then(() => this.pending)
-      .then(() => this.finish());
+    return this.ended;
   }
 
   return(): Promise<IteratorResult<ExecutionResult>> {
@@ -148,9 +154,13 @@ class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink
   }
 
   private finish(): IteratorResult<ExecutionResult> {
-    if (!this.done && this.group) this.delivery.leave(this.group);
+    if (this.done) return DONE;
     this.done = true;
-    return { value: undefined, done: true };
+    if (this.group) this.delivery.leave(this.group);
+    // Whatever wraps the events (counting the subscription, say) hears that they are over.
+    void this.events.return?.();
+    this.resolveEnded?.(DONE);
+    return DONE;
   }
 
   [Symbol.asyncIterator](): this {

@@ -6,22 +6,39 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
-import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
+import { CloseCode, type WebSocket as ProtocolSocket, handleProtocols, makeServer } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { WebSocket, WebSocketServer } from 'ws';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { AppDeps, RequestContext } from './context.ts';
 import type { Viewer } from './domain/types.ts';
 import { AppError } from './errors.ts';
-import { KeepAlive } from './keep-alive.ts';
+import { KeepAlive, type Pinged } from './keep-alive.ts';
 import { type SubscriptionTarget, createSubscriptionDelivery } from './subscription-delivery.ts';
 
 /** The largest message a client may send: operations are small; a longer one is an abuse. */
 const CLIENT_MESSAGE_MAX_BYTES = 256 * 1024;
 
-/** How one operation runs, handed from onSubscribe to execute/subscribe as the root value. */
+/** How one operation runs, handed from onSubscribe to execute/subscribe by its execution arguments. */
 type Operation =
   | { execute: (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult> }
   | { target: SubscriptionTarget };
+
+/**
+ * A ws socket that is also graphql-ws's view of it (makeServer's WebSocket): ws builds each
+ * connection as one of these, so the protocol's hooks live in the socket's own fields, with no
+ * adapter object or closure per connection.
+ */
+class GraphQLWebSocket extends WebSocket implements ProtocolSocket, Pinged {
+  /** graphql-ws's handler of each message the client sends. */
+  handle: ((data: string) => Promise<void>) | null = null;
+  /** graphql-ws's clean-up once the socket has closed. */
+  cleanUp: ((code?: number, reason?: string) => Promise<void>) | null = null;
+  awaitingPong = false;
+
+  onMessage(handle: (data: string) => Promise<void>): void {
+    this.handle = handle;
+  }
+}
 
 /** One WebSocket connection: its socket, and once the token is checked, who it is. */
 export interface Connection {
@@ -48,6 +65,7 @@ export function serveGraphQLOverWebSocket(
     executed: () => metrics.eventExecutions.inc(),
     delivered: () => metrics.deliveries.inc(),
   });
+  const operations = new WeakMap<ExecutionArgs, Operation>();
   const protocol = makeServer<Record<string, unknown>, Connection>({
     connectionInitWaitTimeout: config.limits.connectionInitTimeoutMs,
     onConnect: async (ctx) => {
@@ -56,6 +74,9 @@ export function serveGraphQLOverWebSocket(
       const header = params.authorization ?? params.Authorization;
       const authorization = typeof header === 'string' ? header : undefined;
       const named = typeof params.deviceId === 'string' && params.deviceId.length <= 200 ? params.deviceId : '';
+      // graphql-ws keeps the params for the connection's life; the token is checked once, here.
+      const kept = params as Record<string, unknown>;
+      for (const key of ['authorization', 'Authorization']) if (key in kept) kept[key] = undefined;
       try {
         const viewer = await deps.viewers.fromAuthorization(authorization, named || `device-${randomUUID()}`);
         // The socket may have gone while the token was checked: onClose has run already and
@@ -99,64 +120,65 @@ export function serveGraphQLOverWebSocket(
       if (errors.length > 0) return errors;
       connection.operations++;
       const kind = getOperationAST(document, payload.operationName)?.operation;
-      const operation: Operation = kind === 'subscription' ? { target: { socket: connection.socket, id } } : { execute: enveloped.execute };
-      return {
+      const args: ExecutionArgs = {
         schema: enveloped.schema,
         operationName: payload.operationName,
         document,
         variableValues: payload.variables,
         contextValue: await enveloped.contextFactory(),
-        rootValue: operation,
+        rootValue: undefined,
       };
+      operations.set(args, kind === 'subscription' ? { target: { socket: connection.socket, id } } : { execute: enveloped.execute });
+      return args;
     },
     onComplete: (ctx) => {
       ctx.extra.operations = Math.max(0, ctx.extra.operations - 1);
     },
     execute: (args) => {
-      const operation = args.rootValue as Operation;
-      if (!('execute' in operation)) throw new Error('a subscription reached execute');
-      return operation.execute({ ...args, rootValue: undefined });
+      const operation = operations.get(args);
+      if (!operation || !('execute' in operation)) throw new Error('an operation reached execute without its onSubscribe');
+      return operation.execute(args);
     },
     subscribe: (args) => {
-      const operation = args.rootValue as Operation;
-      if (!('target' in operation)) throw new Error('a query or mutation reached subscribe');
-      return subscribe({ ...args, rootValue: undefined }, operation.target);
+      const operation = operations.get(args);
+      if (!operation || !('target' in operation)) throw new Error('an operation reached subscribe without its onSubscribe');
+      return subscribe(args, operation.target);
     },
   });
 
   const keepAlive = new KeepAlive(config.keepAliveMs);
-  const wsServer = new WebSocketServer({ server, path: '/graphql', handleProtocols, maxPayload: CLIENT_MESSAGE_MAX_BYTES });
-  wsServer.on('connection', (socket) => {
-    const connection: Connection = { socket, operations: 0 };
-    const closed = protocol.opened(
-      {
-        protocol: socket.protocol,
-        // ws keeps writes in order: nothing to wait for.
-        send: (data) => {
-          if (socket.readyState === WebSocket.OPEN) socket.send(data);
-        },
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) =>
-          socket.on('message', (data) => {
-            // A subscribe's handling lasts as long as the subscription: never wait for it here.
-            handle(String(data)).catch((error: unknown) => {
-              logger.warn({ err: error }, 'a WebSocket message could not be handled');
-              socket.close(CloseCode.InternalServerError, 'Internal server error');
-            });
-          }),
-      },
-      connection,
-    );
-    keepAlive.watch(socket);
-    socket.once('error', (error) => {
-      // ws has closed (or is closing) the socket already: a protocol error, a message too large.
-      logger.debug({ err: error }, 'WebSocket error');
-    });
-    socket.once('close', (code, reason) => {
-      keepAlive.forget(socket);
-      closed(code, String(reason)).catch((error: unknown) => logger.warn({ err: error }, 'a closed WebSocket was not cleaned up'));
-    });
+  const wsServer = new WebSocketServer({
+    server,
+    path: '/graphql',
+    handleProtocols,
+    maxPayload: CLIENT_MESSAGE_MAX_BYTES,
+    WebSocket: GraphQLWebSocket,
   });
+  wsServer.on('connection', (socket: GraphQLWebSocket) => {
+    socket.cleanUp = protocol.opened(socket, { socket, operations: 0 });
+    socket.on('message', received);
+    socket.on('error', failed);
+    socket.on('close', ended);
+    keepAlive.watch(socket);
+  });
+
+  // One listener of each kind for every socket (`this` is the socket): no closures per connection.
+  function received(this: WebSocket, data: RawData) {
+    // A subscribe's handling lasts as long as the subscription: never wait for it here.
+    (this as GraphQLWebSocket).handle?.(String(data)).catch((error: unknown) => {
+      logger.warn({ err: error }, 'a WebSocket message could not be handled');
+      this.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+  }
+  function failed(this: WebSocket, error: Error) {
+    // ws has closed (or is closing) the socket already: a protocol error, a message too large.
+    logger.debug({ err: error }, 'WebSocket error');
+  }
+  function ended(this: WebSocket, code: number, reason: Buffer) {
+    const socket = this as GraphQLWebSocket;
+    keepAlive.forget(socket);
+    socket.cleanUp?.(code, String(reason)).catch((error: unknown) => logger.warn({ err: error }, 'a closed WebSocket was not cleaned up'));
+  }
 
   return {
     async close() {

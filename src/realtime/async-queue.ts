@@ -7,6 +7,8 @@
  */
 export interface Sink<T> {
   push(item: T): void;
+  /** No item will follow: the stream has ended (or was stopped). */
+  end?(): void;
 }
 
 /**
@@ -15,8 +17,8 @@ export interface Sink<T> {
  */
 export interface LiveStream<T> extends AsyncIterableIterator<T> {
   /**
-   * From now on each item goes to `sink` synchronously as it is pushed (queued ones first);
-   * next() then only tells when the stream has ended.
+   * From now on each item goes to `sink` synchronously as it is pushed (queued ones first), and
+   * the sink hears when the stream ends; next() then only tells when the stream has ended.
    */
   listen(sink: Sink<T>): void;
 }
@@ -77,10 +79,12 @@ export class AsyncQueue<T> implements LiveStream<T>, Sink<T> {
   async return(): Promise<IteratorResult<T>> {
     if (!this.closed) {
       this.closed = true;
+      const sink = this.sink;
       this.sink = null;
       this.items.length = 0;
       this.waiting?.({ value: undefined, done: true });
       this.waiting = null;
+      sink?.end?.();
       await this.onClose();
     }
     return { value: undefined, done: true };

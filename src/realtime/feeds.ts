@@ -181,9 +181,9 @@ export class ChannelFeeds {
 
   /**
    * Adds a listener to the channel's feed, starting the feed on first use. Resolves, once the
-   * feed knows its position, with that position and a function that removes the listener.
+   * feed knows its position, with that position.
    */
-  async attach(channelId: string, listener: FeedListener): Promise<{ position: number; detach: () => Promise<void> }> {
+  async attach(channelId: string, listener: FeedListener): Promise<number> {
     let feed = this.feeds.get(channelId);
     if (!feed) {
       const created = new ChannelFeed(channelId, this.store, this.gapFillMs, this.logger);
@@ -206,11 +206,14 @@ export class ChannelFeeds {
       feed.listeners.delete(listener);
       throw error;
     }
-    const attached = feed;
-    return { position: attached.position, detach: async () => {
-      attached.listeners.delete(listener);
-      if (attached.listeners.size === 0) await this.release(attached);
-    } };
+    return feed.position;
+  }
+
+  /** Removes a listener; the feed stops with its last listener. */
+  async detach(channelId: string, listener: FeedListener): Promise<void> {
+    const feed = this.feeds.get(channelId);
+    if (!feed?.listeners.delete(listener)) return;
+    if (feed.listeners.size === 0) await this.release(feed);
   }
 
   private async release(feed: ChannelFeed): Promise<void> {

@@ -20,9 +20,10 @@ class Follower implements FeedListener, Following {
   /** Live messages that arrived while the stored ones were being read. */
   private pending: Message[] | null;
   private stopped = false;
-  detach: () => Promise<void> = async () => {};
 
   constructor(
+    private readonly feeds: ChannelFeeds,
+    private readonly channelId: string,
     afterSeq: number | null,
     private readonly sink: Sink<Message>,
   ) {
@@ -42,9 +43,9 @@ class Follower implements FeedListener, Following {
   }
 
   /** Hands on the stored messages after `sent`, then the live ones that came meanwhile. */
-  async replay(store: Store, channelId: string): Promise<void> {
+  async replay(store: Store): Promise<void> {
     for (;;) {
-      const page = await store.findMessagesByChannel(channelId, { afterSeq: this.sent, limit: REPLAY_PAGE });
+      const page = await store.findMessagesByChannel(this.channelId, { afterSeq: this.sent, limit: REPLAY_PAGE });
       for (const message of page) this.take(message);
       if (page.length < REPLAY_PAGE || this.stopped) break;
     }
@@ -55,7 +56,7 @@ class Follower implements FeedListener, Following {
 
   async stop(): Promise<void> {
     this.stopped = true; // synchronously: nothing reaches the sink once it has stopped
-    await this.detach();
+    await this.feeds.detach(this.channelId, this);
   }
 }
 
@@ -71,10 +72,10 @@ export async function followChannel(
   sink: Sink<Message>,
   onError: (error: unknown) => void,
 ): Promise<Following> {
-  const follower = new Follower(afterSeq, sink);
-  follower.detach = (await feeds.attach(channelId, follower)).detach;
+  const follower = new Follower(feeds, channelId, afterSeq, sink);
+  await feeds.attach(channelId, follower);
   if (afterSeq !== null) {
-    follower.replay(store, channelId).catch((error: unknown) => {
+    follower.replay(store).catch((error: unknown) => {
       // Going on live would leave a gap: the follower stops, and the caller hears why.
       void follower.stop();
       onError(error);

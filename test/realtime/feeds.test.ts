@@ -84,7 +84,7 @@ describe('a channel feed', () => {
     const { bus, feeds } = openFeeds(NEVER);
     const channelId = await newChannel();
     const ann = collector();
-    const { position } = await feeds.attach(channelId, ann.listener);
+    const position = await feeds.attach(channelId, ann.listener);
     expect(position).toBe(0);
     const messages = await storeMessages(channelId, 6);
     for (const index of [2, 0, 1, 5, 4, 3]) await bus.publish(topics.channel(channelId), { kind: 'messageAdded', message: messages[index]! });
@@ -128,7 +128,7 @@ describe('a channel feed', () => {
     const channelId = await newChannel();
     const before = await storeMessages(channelId, 3);
     const ann = collector();
-    const { position } = await feeds.attach(channelId, ann.listener);
+    const position = await feeds.attach(channelId, ann.listener);
     expect(position).toBe(before.length);
     // A late copy of an old message (another process publishing slowly) is not news.
     await bus.publish(topics.channel(channelId), { kind: 'messageAdded', message: before[1]! });
@@ -143,21 +143,20 @@ describe('a channel feed', () => {
     const { bus, feeds } = openFeeds(NEVER);
     const channelId = await newChannel();
     const [ann, bob] = [collector(), collector()];
-    const first = await feeds.attach(channelId, ann.listener);
+    await feeds.attach(channelId, ann.listener);
     const [m1, m2] = await storeMessages(channelId, 2);
     await bus.publish(topics.channel(channelId), { kind: 'messageAdded', message: m1! });
     await waitUntil(() => ann.received.length >= 1, 'the first message');
     // Bob joins the same feed where it stands and gets what comes next.
-    const second = await feeds.attach(channelId, bob.listener);
-    expect(second.position).toBe(1);
+    expect(await feeds.attach(channelId, bob.listener)).toBe(1);
     expect(feeds.size).toBe(1);
     await bus.publish(topics.channel(channelId), { kind: 'messageAdded', message: m2! });
     await waitUntil(() => ann.received.length >= 2 && bob.received.length >= 1, 'the second message for both');
     expect(ann.seqs()).toEqual([1, 2]);
     expect(bob.seqs()).toEqual([2]);
-    await first.detach();
+    await feeds.detach(channelId, ann.listener);
     expect(feeds.size).toBe(1);
-    await second.detach();
+    await feeds.detach(channelId, bob.listener);
     expect(feeds.size).toBe(0);
   });
 

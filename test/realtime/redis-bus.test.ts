@@ -138,8 +138,8 @@ describe('the Redis event bus', () => {
     const topic = topics.channel(channelId).name;
     const onA = [collector(), collector(), collector()];
     const onB = collector();
-    const attachedA = await Promise.all(onA.map((l) => a.feeds.attach(channelId, l.listener)));
-    const attachedB = await b.feeds.attach(channelId, onB.listener);
+    await Promise.all(onA.map((l) => a.feeds.attach(channelId, l.listener)));
+    await b.feeds.attach(channelId, onB.listener);
     expect(await redisSubscribers(topic)).toBe(2);
 
     const messages = await storeMessages(channelId, 4);
@@ -151,12 +151,12 @@ describe('the Redis event bus', () => {
     await quietFor(50);
     for (const l of [...onA, onB]) expect(l.seqs()).toEqual(seqsUpTo(4));
 
-    await attachedA[0]!.detach();
-    await attachedA[1]!.detach();
+    await a.feeds.detach(channelId, onA[0]!.listener);
+    await a.feeds.detach(channelId, onA[1]!.listener);
     expect(await redisSubscribers(topic)).toBe(2);
-    await attachedA[2]!.detach();
+    await a.feeds.detach(channelId, onA[2]!.listener);
     await waitUntil(async () => (await redisSubscribers(topic)) === 1, 'process A to unsubscribe');
-    await attachedB.detach();
+    await b.feeds.detach(channelId, onB.listener);
     await waitUntil(async () => (await redisSubscribers(topic)) === 0, 'process B to unsubscribe');
   });
 
