@@ -46,18 +46,24 @@ end
 `;
 
 /**
- * A device of this process is (still) connected: KEYS devices, online, pending, seq;
- * ARGV member, ttlMs, userId. Returns the seq of an ONLINE to publish, or 0.
+ * Devices of this process are (still) connected: KEYS online, pending, seq, then each device's
+ * devices key; ARGV ttlMs, then each device's member and userId. Returns, per device, the seq of
+ * an ONLINE to publish, or 0. One call refreshes a whole batch: a process holds tens of thousands.
  */
 const TOUCH = `${NOW}
-local ttl = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[1])
 local expiry = now + ttl
-redis.call('ZADD', KEYS[1], expiry, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ttl + 60000)
-local added = redis.call('ZADD', KEYS[2], 'GT', expiry, ARGV[3])
-local pending = redis.call('ZREM', KEYS[3], ARGV[3])
-if added == 1 and pending == 0 then return nextSeq(KEYS[4]) end
-return 0`;
+local seqs = {}
+for i = 4, #KEYS do
+  local member = ARGV[(i - 4) * 2 + 2]
+  local userId = ARGV[(i - 4) * 2 + 3]
+  redis.call('ZADD', KEYS[i], expiry, member)
+  redis.call('PEXPIRE', KEYS[i], ttl + 60000)
+  local added = redis.call('ZADD', KEYS[1], 'GT', expiry, userId)
+  local pending = redis.call('ZREM', KEYS[2], userId)
+  if added == 1 and pending == 0 then seqs[#seqs + 1] = nextSeq(KEYS[3]) else seqs[#seqs + 1] = 0 end
+end
+return seqs`;
 
 /**
  * A device of this process left: KEYS devices, online, pending; ARGV member, userId, graceMs.
@@ -154,10 +160,16 @@ export class RedisPresence implements PresenceTracker {
     return `${deviceId}#${this.processId}`;
   }
 
-  /** Sends TOUCH at once (the order of this connection's commands is the order of the calls). */
-  private touch(userId: string, deviceId: string): Promise<unknown> {
+  /**
+   * Sends TOUCH for these devices at once (the order of this connection's commands is the order
+   * of the calls); resolves with the seq of an ONLINE to publish (or 0) for each.
+   */
+  private async touch(entries: readonly (readonly [userId: string, deviceId: string])[]): Promise<number[]> {
     const { devices, online, pending, seq } = presenceKeys;
-    return this.redis.eval(TOUCH, 4, devices(userId), online, pending, seq, this.member(deviceId), this.options.ttlMs, userId);
+    const keys = [online, pending, seq, ...entries.map(([userId]) => devices(userId))];
+    const args = entries.flatMap(([userId, deviceId]) => [this.member(deviceId), userId]);
+    const seqs = (await this.redis.eval(TOUCH, keys.length, ...keys, this.options.ttlMs, ...args)) as unknown[];
+    return seqs.map(Number);
   }
 
   private leave(userId: string, deviceId: string): Promise<unknown> {
@@ -176,11 +188,11 @@ export class RedisPresence implements PresenceTracker {
     devices.set(deviceId, connections + 1);
     this.cancelGrace(userId);
     // Sent before anything is awaited: a leave of the same device comes after it on the connection.
-    const touched = connections === 0 ? this.touch(userId, deviceId) : null;
+    const touched = connections === 0 ? this.touch([[userId, deviceId]]) : null;
     const recorded = this.recordDevice(userId, deviceId);
     if (touched) {
       try {
-        const seq = Number(await touched);
+        const [seq = 0] = await touched;
         if (seq > 0) await this.publish(userId, 'ONLINE', new Date(), seq);
       } catch (error) {
         // The entry is written by the next refresh, which publishes ONLINE then.
@@ -283,23 +295,8 @@ export class RedisPresence implements PresenceTracker {
       for (const [userId, devices] of this.local) for (const deviceId of devices.keys()) entries.push([userId, deviceId]);
       for (let start = 0; start < entries.length; start += BATCH) {
         const chunk = entries.slice(start, start + BATCH);
-        const pipeline = this.redis.pipeline();
-        const { devices, online, pending, seq } = presenceKeys;
-        for (const [userId, deviceId] of chunk) {
-          pipeline.eval(TOUCH, 4, devices(userId), online, pending, seq, this.member(deviceId), this.options.ttlMs, userId);
-        }
-        const results = (await pipeline.exec()) ?? [];
-        await Promise.all(
-          results.map(([error, value], i) => {
-            const userId = chunk[i]![0];
-            if (error) {
-              this.logger.warn({ err: error, userId }, 'could not refresh a device');
-              return undefined;
-            }
-            const changeSeq = Number(value);
-            return changeSeq > 0 ? this.publish(userId, 'ONLINE', new Date(), changeSeq) : undefined;
-          }),
-        );
+        const seqs = await this.touch(chunk);
+        await Promise.all(chunk.map(([userId], i) => (seqs[i]! > 0 ? this.publish(userId, 'ONLINE', new Date(), seqs[i]!) : undefined)));
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'could not refresh devices; retrying');

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PresenceChangedDocument, PresenceDocument } from '../../operations/generated/graphql.ts';
@@ -127,6 +128,23 @@ describe.each(['in-process', 'redis'] as const)('presence (%s)', (kind) => {
     expect(watcher.statuses()).toEqual(['ONLINE', 'OFFLINE']);
     watcher.subscription.stop();
     await watcher.client.dispose();
+  });
+
+  it.runIf(kind === 'redis')('shows connected users ONLINE again soon after Redis lost its data', async () => {
+    const { users } = await organizationWith(server.url, ['ann', 'bob', 'cat', 'dan']);
+    const { ann, bob, cat, dan } = users as Record<string, Member>;
+    const colleagues = [bob!, cat!, dan!];
+    const devices = await Promise.all(colleagues.map((user) => connectDevice(server, user, `${user.sub}-phone`)));
+    const statuses = async () => (await ann!.run(PresenceDocument, { userIds: colleagues.map((u) => u.id) })).presence.map((p) => p.status);
+    expect(await statuses()).toEqual(['ONLINE', 'ONLINE', 'ONLINE']);
+
+    // Redis here keeps nothing on disk: a restart loses every presence entry.
+    const admin = new Redis(redis!.url);
+    await admin.flushall();
+    admin.disconnect();
+    // The process refreshes its devices every third of the 1.5 s expiry, writing back what was lost.
+    await waitUntil(async () => (await statuses()).every((status) => status === 'ONLINE'), 'every device written back', { timeoutMs: 3000 });
+    await Promise.all(devices.map((device) => device.dispose()));
   });
 
   it('gives the presence of several users in the order asked, up to 500', async () => {
