@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageAddedDocument } from '../../operations/generated/graphql.ts';
 import { Subscription, quietFor, wsClient } from '../support/client.ts';
+import { metricValue } from '../support/metrics.ts';
 import { type TestServer, startServer } from '../support/server.ts';
 import { organizationWith, send } from '../support/world.ts';
 
@@ -12,11 +13,7 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.stop());
 
-async function executions(): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('chat_subscription_executions_total '));
-  return Number(line?.split(' ')[1] ?? NaN);
-}
+const executions = () => metricValue(server, 'chat_subscription_executions_total');
 
 const WITH_BADGE = `subscription($c: ID!) { messageAdded(channelId: $c) { seq text channel { unreadCount } } }`;
 

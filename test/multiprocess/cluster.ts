@@ -10,6 +10,7 @@ import {
   type ViewerEventsSubscription,
 } from '../../operations/generated/graphql.ts';
 import { HttpUser, Subscription, wsClient } from '../support/client.ts';
+import { metricValue } from '../support/metrics.ts';
 import { type TestRedis, startRedis } from '../support/redis.ts';
 import { type ServerProcess, startServerProcess, tempDir } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -67,9 +68,7 @@ export function via(server: ServerProcess, member: Member): Member {
 
 /** The process's count of open subscriptions, from /metrics. */
 export async function openSubscriptions(server: ServerProcess): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('chat_subscriptions '));
-  return line ? Number(line.split(' ')[1]) : 0;
+  return metricValue(server, 'chat_subscriptions');
 }
 
 /** Waits until the servers hold exactly these many subscriptions (so a listener is live before sends). */

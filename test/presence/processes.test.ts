@@ -5,6 +5,7 @@ import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PresenceChangedDocument, PresenceDocument } from '../../operations/generated/graphql.ts';
 import { Subscription, connectDevice, quietFor, wsClient } from '../support/client.ts';
+import { metricValue } from '../support/metrics.ts';
 import { type TestRedis, startRedis } from '../support/redis.ts';
 import { type ServerProcess, startServerProcess, tempDir } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -16,10 +17,7 @@ const SWEEP_MS = 200;
 
 type Changed = { presenceChanged: { userId: string; status: string; lastActiveAt?: string | null } };
 
-async function activeSubscriptions(server: ServerProcess): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-  return Number(/^chat_subscriptions (\d+)/m.exec(text)?.[1] ?? 0);
-}
+const activeSubscriptions = (server: ServerProcess) => metricValue(server, 'chat_subscriptions');
 
 describe('presence across processes (Redis)', () => {
   let redis: TestRedis;
