@@ -91,8 +91,9 @@ const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, 
  */
 class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink<unknown> {
   private readonly socket: WebSocket;
-  /** The start of every frame: the operation's id. */
+  /** The start of every frame: the operation's id; and its length in bytes. */
   private readonly prefix: string;
+  private readonly prefixBytes: number;
   private pending: Promise<void> | null = null;
   private ended: Promise<IteratorResult<ExecutionResult>> | null = null;
   private resolveEnded: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
@@ -108,24 +109,27 @@ class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink
   ) {
     this.socket = target.socket;
     this.prefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
+    this.prefixBytes = Buffer.byteLength(this.prefix);
   }
 
   push(event: unknown): void {
     const { args, delivery, group } = this;
     const payload = group ? group.payloadOf(event, args, delivery.run) : delivery.run(args, event);
     if (this.pending === null && !(payload instanceof Promise)) return this.write(payload);
-    const pending: Promise<void> = (this.pending ?? Promise.resolve()).then(() => payload).then((bytes) => this.write(bytes));
-    this.pending = pending;
-    void pending.then(() => {
+    const before = this.pending;
+    const pending: Promise<void> = (before ? before.then(() => payload) : Promise.resolve(payload)).then((bytes) => {
+      this.write(bytes);
       if (this.pending === pending) this.pending = null;
     });
+    this.pending = pending;
   }
 
   private write(payload: Payload): void {
-    const { socket, prefix } = this;
+    const { socket, prefixBytes } = this;
     if (socket.readyState !== WebSocket.OPEN) return;
-    const frame = Buffer.allocUnsafe(Buffer.byteLength(prefix) + payload.length);
-    payload.copy(frame, frame.write(prefix));
+    const frame = Buffer.allocUnsafe(prefixBytes + payload.length);
+    frame.write(this.prefix, 0, prefixBytes);
+    payload.copy(frame, prefixBytes);
     socket.send(frame, TEXT);
     this.delivery.delivered();
   }
