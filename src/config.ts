@@ -22,6 +22,8 @@ export interface Limits {
   aliasesMax: number;
   /** How long a WebSocket may stay open without connection_init. */
   connectionInitTimeoutMs: number;
+  /** Bytes a WebSocket may have waiting to be sent before it is closed as too slow (1013). */
+  socketBacklogMaxBytes: number;
 }
 
 export interface Config {
@@ -124,6 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
       queryDepthMax: 12,
       aliasesMax: 50,
       connectionInitTimeoutMs: 10_000,
+      socketBacklogMaxBytes: integer(env, 'WS_BACKLOG_MAX_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     },
   };
 }

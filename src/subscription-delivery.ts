@@ -31,8 +31,32 @@ type Payload = Buffer;
 /** graphql-ws messages are text frames (ws sends a Buffer as binary unless told). */
 const TEXT = { binary: false } as const;
 
+/** WebSocket close code 1013: graphql-ws clients reconnect after it. */
+const TRY_AGAIN_LATER = 1013;
+
+/** How often a replay waiting for a socket to drain looks again. */
+const DRAIN_CHECK_MS = 10;
+
 /** Executes a subscription document for one event and serializes the result. */
 type Run = (args: ExecutionArgs, event: unknown) => Payload | Promise<Payload>;
+
+/** What every subscription of the process shares: how to run a document, the share groups, the counters. */
+interface Delivery {
+  run: Run;
+  leave(group: ShareGroup): void;
+  delivered(): void;
+  backlogMaxBytes: number;
+}
+
+export interface DeliveryOptions {
+  maskError: MaskError;
+  /** Bytes a socket may have waiting before it is closed as too slow. */
+  backlogMaxBytes: number;
+  /** Counts each execution of a document for an event (shared or not). */
+  executed(): void;
+  /** Counts each frame written. */
+  delivered(): void;
+}
 
 /** Where one subscription's frames go: its socket, and the operation id the client chose. */
 export interface SubscriptionTarget {
@@ -103,7 +127,7 @@ class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink
     private readonly events: LiveStream<unknown>,
     private readonly args: ExecutionArgs,
     target: SubscriptionTarget,
-    private readonly delivery: { run: Run; leave(group: ShareGroup): void; delivered(): void },
+    private readonly delivery: Delivery,
     /** Subscribers that get the same bytes for the same event; null when the document is viewer-specific. */
     private readonly group: ShareGroup | null,
   ) {
@@ -132,6 +156,25 @@ class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink
     payload.copy(frame, prefixBytes);
     socket.send(frame, TEXT);
     this.delivery.delivered();
+    // A client this far behind (a stalled phone) is better off reconnecting and resuming with
+    // afterSeq than the server holding an ever longer backlog for it.
+    if (socket.bufferedAmount > this.delivery.backlogMaxBytes) socket.close(TRY_AGAIN_LATER, 'too far behind: reconnect and resume with afterSeq');
+  }
+
+  /**
+   * Resolves once the frames handed over so far are written and the socket's backlog is down to a
+   * quarter of the limit (or the socket is gone).
+   */
+  ready(): Promise<void> {
+    const { socket } = this;
+    const drained = () => socket.readyState !== WebSocket.OPEN || socket.bufferedAmount <= this.delivery.backlogMaxBytes / 4;
+    return Promise.resolve(this.pending).then(() => {
+      if (drained()) return;
+      return new Promise<void>((resolve) => {
+        const check = () => (drained() ? resolve() : setTimeout(check, DRAIN_CHECK_MS));
+        setTimeout(check, DRAIN_CHECK_MS);
+      });
+    });
   }
 
   /** The events have ended: once the last frame is out, graphql-ws may complete the operation. */
@@ -176,7 +219,8 @@ class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink
  * A graphql-ws `subscribe` that writes each event's frame straight to the subscriber's socket,
  * sharing one execution and one serialization per event among subscribers that may see the same.
  */
-export function createSubscriptionDelivery(maskError: MaskError, counters: { executed(): void; delivered(): void }) {
+export function createSubscriptionDelivery(options: DeliveryOptions) {
+  const { maskError } = options;
   const sharedDocuments = new WeakMap<DocumentNode, boolean>();
   /** Live share groups by document, then by variables and operation name. */
   const groups = new Map<DocumentNode, Map<string, ShareGroup>>();
@@ -186,11 +230,18 @@ export function createSubscriptionDelivery(maskError: MaskError, counters: { exe
   // GraphQLError's toJSON gives the wire form of each error, as graphql-ws would send it.
   const serialize = (result: ExecutionResult): Payload => Buffer.from(`${JSON.stringify(masked(result))}}`);
 
+  // Anything thrown past graphql-js is unexpected: the subscriber gets a masked error, the log the cause.
+  const failed = (error: unknown): Payload => serialize({ errors: [error as GraphQLError] });
+
   function run(args: ExecutionArgs, event: unknown): Payload | Promise<Payload> {
-    counters.executed();
-    // graphql-js' execute runs a subscription document's fields for one event, as its subscribe does.
-    const result = execute({ ...args, rootValue: event });
-    return result instanceof Promise ? result.then(serialize) : serialize(result);
+    options.executed();
+    try {
+      // graphql-js' execute runs a subscription document's fields for one event, as its subscribe does.
+      const result = execute({ ...args, rootValue: event });
+      return result instanceof Promise ? result.then(serialize).catch(failed) : serialize(result);
+    } catch (error) {
+      return failed(error);
+    }
   }
 
   function join(document: DocumentNode, key: string): ShareGroup {
@@ -209,7 +260,7 @@ export function createSubscriptionDelivery(maskError: MaskError, counters: { exe
     if (byKey?.size === 0) groups.delete(group.document);
   }
 
-  const delivery = { run, leave, delivered: counters.delivered };
+  const delivery: Delivery = { run, leave, delivered: options.delivered, backlogMaxBytes: options.backlogMaxBytes };
 
   return async function subscribe(args: ExecutionArgs, target: SubscriptionTarget): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     const source = await createSourceEventStream(args);

@@ -61,7 +61,9 @@ export function serveGraphQLOverWebSocket(
   maskError: MaskError,
 ): { close(): Promise<void> } {
   const { config, logger, metrics } = deps;
-  const subscribe = createSubscriptionDelivery(maskError, {
+  const subscribe = createSubscriptionDelivery({
+    maskError,
+    backlogMaxBytes: config.limits.socketBacklogMaxBytes,
     executed: () => metrics.eventExecutions.inc(),
     delivered: () => metrics.deliveries.inc(),
   });

@@ -9,6 +9,8 @@ export interface Sink<T> {
   push(item: T): void;
   /** No item will follow: the stream has ended (or was stopped). */
   end?(): void;
+  /** Resolves once the sink can take more without piling up: a replay of history waits for it between pages. */
+  ready?(): Promise<void>;
 }
 
 /**
@@ -27,9 +29,14 @@ export function isLiveStream(value: unknown): value is LiveStream<unknown> {
   return typeof (value as LiveStream<unknown> | null)?.listen === 'function';
 }
 
+/** Items a queue holds for its reader before it tells a pusher that asks (ready) to wait. */
+const READY_BELOW = 100;
+
 export class AsyncQueue<T> implements LiveStream<T>, Sink<T> {
   private readonly items: T[] = [];
   private waiting: ((result: IteratorResult<T>) => void) | null = null;
+  /** Pushers waiting (ready) for the reader to take what is queued. */
+  private readyWaiters: (() => void)[] | null = null;
   private sink: Sink<T> | null = null;
   private ending = false;
   private closed = false;
@@ -54,7 +61,22 @@ export class AsyncQueue<T> implements LiveStream<T>, Sink<T> {
     if (this.closed) return;
     this.sink = sink;
     for (const item of this.items.splice(0)) sink.push(item);
+    this.recheckReady();
     if (this.ending) void this.return();
+  }
+
+  /** Resolves once more may be pushed: the listening sink's say, or the reader has taken what is queued. */
+  ready(): Promise<void> {
+    if (this.sink?.ready) return this.sink.ready();
+    if (this.sink || this.closed || this.items.length < READY_BELOW) return Promise.resolve();
+    return new Promise((resolve) => (this.readyWaiters ??= []).push(resolve));
+  }
+
+  private recheckReady(): void {
+    const waiters = this.readyWaiters;
+    if (!waiters || (!this.sink && !this.closed && this.items.length >= READY_BELOW)) return;
+    this.readyWaiters = null;
+    for (const resolve of waiters) void this.ready().then(resolve);
   }
 
   /** Ends the stream once the reader has taken what is queued (a last error item, say). */
@@ -68,7 +90,11 @@ export class AsyncQueue<T> implements LiveStream<T>, Sink<T> {
   }
 
   async next(): Promise<IteratorResult<T>> {
-    if (this.items.length > 0) return { value: this.items.shift() as T, done: false };
+    if (this.items.length > 0) {
+      const item = this.items.shift() as T;
+      this.recheckReady();
+      return { value: item, done: false };
+    }
     if (this.ending) await this.return();
     if (this.closed) return { value: undefined, done: true };
     return new Promise((resolve) => {
@@ -85,6 +111,7 @@ export class AsyncQueue<T> implements LiveStream<T>, Sink<T> {
       this.waiting?.({ value: undefined, done: true });
       this.waiting = null;
       sink?.end?.();
+      this.recheckReady();
       await this.onClose();
     }
     return { value: undefined, done: true };

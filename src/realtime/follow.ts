@@ -42,12 +42,17 @@ class Follower implements FeedListener, Following {
     this.sink.push(message);
   }
 
-  /** Hands on the stored messages after `sent`, then the live ones that came meanwhile. */
+  /**
+   * Hands on the stored messages after `sent`, a page at a time as the sink takes them (a client
+   * catching up on a long history must not have all of it piled up at once), then the live ones
+   * that came meanwhile.
+   */
   async replay(store: Store): Promise<void> {
     for (;;) {
       const page = await store.findMessagesByChannel(this.channelId, { afterSeq: this.sent, limit: REPLAY_PAGE });
       for (const message of page) this.take(message);
       if (page.length < REPLAY_PAGE || this.stopped) break;
+      await this.sink.ready?.();
     }
     const pending = this.pending ?? [];
     this.pending = null;

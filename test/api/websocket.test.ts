@@ -144,3 +144,50 @@ describe('subscriptions over the WebSocket', () => {
     await client.dispose();
   });
 });
+
+describe('a client that stops reading', () => {
+  let slow: TestServer;
+  beforeAll(async () => {
+    slow = await startServer({ SEND_RATE_LIMIT: '100000' });
+  });
+  afterAll(async () => slow?.stop());
+
+  it('is closed with 1013 once its backlog passes the limit, and resumes with afterSeq losing nothing', async () => {
+    const world = await organizationWith(slow.url, ['ann', 'bob']);
+    const { ann, bob } = world.users;
+    const socket = new WebSocket(slow.wsUrl, ['graphql-transport-ws']);
+    const seqs: number[] = [];
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { type: string; payload?: { data?: { messageAdded: { seq: number } } } };
+      if (message.type === 'connection_ack') {
+        socket.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query: TEXT_ONLY, variables: { c: world.generalId, after: 0 } } }));
+      }
+      if (message.type === 'next') seqs.push(message.payload!.data!.messageAdded.seq);
+    });
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${bob!.token}` } }));
+    await send(ann!, world.generalId, 'first');
+    await waitUntil(() => seqs.length === 1, 'the first message');
+
+    // The phone stalls: nothing is read while 3,000 long messages (12 MB, more than the kernel's
+    // socket buffers on loopback hold) are sent to the channel.
+    socket.pause();
+    const text = 'x'.repeat(4000);
+    const batch = Array.from({ length: 50 }, (_, i) => `m${i}: sendMessage(input: { channelId: $c, text: $t }) { seq }`).join('\n');
+    for (let i = 0; i < 60; i++) await ann!.run(`mutation($c: ID!, $t: String!) { ${batch} }`, { c: world.generalId, t: text });
+    const total = 1 + 60 * 50;
+    socket.resume();
+    expect(await closed).toBe(1013);
+    // It got an unbroken run of messages, not all of them...
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(seqs.length).toBeLessThan(total);
+
+    // ...and a reconnect resuming after the last one it has gets exactly the rest.
+    const client = wsClient(slow.wsUrl, bob!.token);
+    const resumed = new Subscription<Added>(client, MessageAddedDocument, { channelId: world.generalId, afterSeq: seqs.at(-1)! });
+    const rest = await resumed.waitFor(total - seqs.length);
+    expect(rest.map((e) => e.messageAdded.seq)).toEqual(Array.from({ length: total - seqs.length }, (_, i) => seqs.length + i + 1));
+    await client.dispose();
+  });
+});
