@@ -45,7 +45,7 @@ export const PresenceRef = builder.objectRef<Presence>('Presence');
 
 /**
  * Marks a field whose value depends on who asks (counts, access). A subscription selecting none of
- * these is executed once per event for all its subscribers (src/shared-execution.ts).
+ * these is executed once per event for all its subscribers (src/subscription-delivery.ts).
  */
 export const VIEWER_SPECIFIC = { viewerSpecific: true } as const;
 

@@ -49,6 +49,8 @@ export function saveResults(run: Run): void {
   };
   writeJson(path.join(dir, `${stamp}.json`), report);
   writeJson(path.join(dir, 'latest.json'), report);
+  // A run without fan-out (--sizes=none) leaves the last chart as it was.
+  if (run.sessions.length === 0) return progress(`wrote bench/results/${stamp}.json and latest.json`);
   const svg = lineChart(
     `Fan-out: send → last subscriber received (median of ${run.plan.rounds} rounds)`,
     'subscribers (log scale)',
