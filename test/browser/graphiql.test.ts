@@ -91,6 +91,21 @@ describe('GraphiQL', () => {
       await page.keyboard.insertText(text);
     }
 
+    /**
+     * Types an operation into the query editor, then waits until GraphiQL has taken it in: it
+     * picks up the operation's name a moment after the edit (and saves it with the tab), and a
+     * run before that asks for the previous name.
+     */
+    async function typeOperation(editor: ReturnType<Page['locator']>, name: string, text: string) {
+      await fill(editor, text);
+      const current = () =>
+        page.evaluate(() => {
+          const saved = JSON.parse(localStorage.getItem('graphiql:tabState') ?? '{}') as { tabs?: { operationName?: string }[]; activeTabIndex?: number };
+          return saved.tabs?.[saved.activeTabIndex ?? 0]?.operationName;
+        });
+      await expect.poll(current, { timeout: 10_000 }).toBe(name);
+    }
+
     it('runs a query with the token header, then a subscription that receives a message', { timeout: 90_000 }, async () => {
       const world = await organizationWith(server.url, ['ann', 'bob']);
       const { ann, bob } = world.users;
@@ -108,13 +123,13 @@ describe('GraphiQL', () => {
       const headersEditor = page.locator('section.graphiql-editor-tool .graphiql-editor:not(.hidden)');
       await fill(headersEditor, JSON.stringify({ Authorization: `Bearer ${ann!.token}` }));
 
-      await fill(queryEditor, 'query AppOpen { me { name organizations(first: 10) { edges { node { name memberCount } } } } }');
+      await typeOperation(queryEditor, 'AppOpen', 'query AppOpen { me { name organizations(first: 10) { edges { node { name memberCount } } } } }');
       await prettify.click();
       await run.click();
       await expect.poll(result, { timeout: 15_000 }).toContain('"memberCount": 2');
       expect(await result()).toContain('"name": "ann"');
 
-      await fill(queryEditor, `subscription Live { messageAdded(channelId: "${world.generalId}", afterSeq: 0) { seq text author { name } } }`);
+      await typeOperation(queryEditor, 'Live', `subscription Live { messageAdded(channelId: "${world.generalId}", afterSeq: 0) { seq text author { name } } }`);
       await prettify.click();
       const stream = page.waitForResponse((response) => response.request().headers()['accept'] === 'text/event-stream');
       await run.click();
