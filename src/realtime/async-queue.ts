@@ -1,5 +1,7 @@
-// An unbounded push → async-iterator queue: what a subscription hands to graphql-ws.
-// Pushes never block the publisher (fan-out must not wait for one slow reader).
+// A push → async-iterator queue: the stream a subscription's resolver returns. Read with next()
+// (GraphQL over SSE) or relayed item by item to one sink (the WebSocket's writer). Pushes never
+// block the publisher (fan-out must not wait for one slow reader); a replay of history asks
+// ready() between pages, so only live events can pile up.
 
 /**
  * Where items are handed, one at a time, synchronously. An object rather than a callback: a fan-out
@@ -83,10 +85,6 @@ export class AsyncQueue<T> implements LiveStream<T>, Sink<T> {
   end(): void {
     this.ending = true;
     if (this.items.length === 0 && (this.waiting || this.sink)) void this.return();
-  }
-
-  get size(): number {
-    return this.items.length;
   }
 
   async next(): Promise<IteratorResult<T>> {
