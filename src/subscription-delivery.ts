@@ -97,7 +97,7 @@ class ShareGroup {
   /** The event's payload: computed by the first subscriber to ask (with its arguments), then reused. */
   payloadOf(event: unknown, args: ExecutionArgs, run: Run): Payload | Promise<Payload> {
     // Only an object is one event: equal primitives may be different events.
-    if (this.lastPayload !== null && event === this.lastEvent && typeof event === 'object' && event !== null) return this.lastPayload;
+    if (event === this.lastEvent && typeof event === 'object' && event !== null) return this.lastPayload!;
     this.lastEvent = event;
     this.lastPayload = run(args, event);
     return this.lastPayload;
