@@ -54,6 +54,27 @@ function translate(error: unknown): never {
   throw error;
 }
 
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * Switches the file to WAL. Processes opening a fresh file at the same moment can each hold a read
+ * lock while asking for the exclusive one; SQLite then answers SQLITE_BUSY at once instead of
+ * waiting (waiting could deadlock), so the switch is retried, for as long as the busy timeout.
+ */
+function useWriteAheadLog(db: Database.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      if (db.pragma('journal_mode = WAL', { simple: true }) === 'wal') return;
+    } catch (error) {
+      if (!(error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY'))) throw error;
+    }
+    if (Date.now() > deadline) throw new StoreError('unavailable', 'could not switch the SQLite file to WAL: it stayed locked');
+    Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+  }
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
@@ -62,12 +83,13 @@ export class SqliteStore implements Store {
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
-    this.db.pragma('busy_timeout = 10000');
-    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (path !== ':memory:') useWriteAheadLog(this.db);
     // WAL with NORMAL sync survives a killed process (only an OS crash may lose the last commits).
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = OFF');
-    this.db.exec(SCHEMA);
+    // One IMMEDIATE transaction, so processes starting together create the tables one after another.
+    this.db.transaction(() => this.db.exec(SCHEMA)).immediate();
   }
 
   private readonly statements = new Map<string, Database.Statement>();
