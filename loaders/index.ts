@@ -1,6 +1,6 @@
 // DataLoaders built per request (per event, for subscriptions) from the store: each kind of read
-// a request makes becomes one store call per tick, whatever the number of channels or messages.
-// Each loader is made on first use, so an idle subscription holds none.
+// a request makes becomes one store call per tick (per 1,000 keys), whatever the number of
+// channels or messages. Each loader is made on first use, so an idle subscription holds none.
 import DataLoader from 'dataloader';
 import type { Channel, ChannelMember, Message, OrgMember, Organization, User } from '../src/domain/types.ts';
 import type { MentionCountKey, Reach, ReachKey, Store } from '../src/store/store.ts';
@@ -22,8 +22,15 @@ export interface Loaders {
 
 /** A request's loaders, and a way to forget what they loaded (a subscription's next event). */
 export interface RequestLoaders extends Loaders {
+  /** Forgets what was loaded; inside sharingLoaders, joins the loaders of the message being delivered. */
   renew(): void;
 }
+
+/**
+ * Keys per store call: a channel of 50,000 members resolving one message together makes a few
+ * dozen calls, each small enough for either store.
+ */
+const MAX_BATCH = 1000;
 
 /** More organizations than one user plausibly belongs to; the list is read whole. */
 const ORGANIZATIONS_PER_USER_MAX = 1000;
@@ -35,7 +42,9 @@ function inKeyOrder<K, V>(keys: readonly K[], found: V[], keyOf: (key: K) => str
 }
 
 const byId = <V extends { id: string }>(load: (ids: readonly string[]) => Promise<V[]>) =>
-  new DataLoader<string, V | null>(async (ids) => inKeyOrder(ids, await load(ids), (id) => id, (v) => v.id));
+  new DataLoader<string, V | null>(async (ids) => inKeyOrder(ids, await load(ids), (id) => id, (v) => v.id), {
+    maxBatchSize: MAX_BATCH,
+  });
 
 const pair = (a: string, b: string | number) => JSON.stringify([a, b]);
 
@@ -49,13 +58,13 @@ const FACTORIES: { [Name in keyof Loaders]: (store: Store) => Loaders[Name] } = 
     new DataLoader(
       async (keys) =>
         inKeyOrder(keys, await store.findMessagesBySeq(keys), (k) => pair(k.channelId, k.seq), (m) => pair(m.channelId, m.seq)),
-      { cacheKeyFn: (k) => pair(k.channelId, k.seq) },
+      { cacheKeyFn: (k) => pair(k.channelId, k.seq), maxBatchSize: MAX_BATCH },
     ),
   orgMember: (store) =>
     new DataLoader(
       async (keys) =>
         inKeyOrder(keys, await store.findOrgMembers(keys), (k) => pair(k.orgId, k.userId), (m) => pair(m.orgId, m.userId)),
-      { cacheKeyFn: (k) => pair(k.orgId, k.userId) },
+      { cacheKeyFn: (k) => pair(k.orgId, k.userId), maxBatchSize: MAX_BATCH },
     ),
   channelMember: (store) =>
     new DataLoader(
@@ -66,15 +75,17 @@ const FACTORIES: { [Name in keyof Loaders]: (store: Store) => Loaders[Name] } = 
           (k) => pair(k.channelId, k.userId),
           (m) => pair(m.channelId, m.userId),
         ),
-      { cacheKeyFn: (k) => pair(k.channelId, k.userId) },
+      { cacheKeyFn: (k) => pair(k.channelId, k.userId), maxBatchSize: MAX_BATCH },
     ),
   mentionCount: (store) =>
     new DataLoader((keys) => store.countMentions(keys), {
       cacheKeyFn: (k) => JSON.stringify([k.channelId, k.userId, k.afterSeq]),
+      maxBatchSize: MAX_BATCH,
     }),
   reach: (store) =>
     new DataLoader((keys) => store.countReach(keys), {
       cacheKeyFn: (k) => JSON.stringify([k.channelId, k.seq, k.authorId]),
+      maxBatchSize: MAX_BATCH,
     }),
   orgIdsOfUser: (store) =>
     new DataLoader((userIds) =>
@@ -102,9 +113,37 @@ for (const name of Object.keys(FACTORIES) as (keyof Loaders)[]) {
     },
   });
 }
-// Renewing allocates nothing: it runs for every subscriber of every event, most of which load nothing.
+/**
+ * The loaders of the message a feed is handing out right now, per store; null between messages.
+ * Loaders hold records as stored, keyed by what was asked and never filtered for a viewer (the
+ * resolvers authorize), so viewers sharing them see nothing more than their own would show.
+ */
+let delivering: Map<Store, Partial<Loaders>> | null = null;
+
+/**
+ * Runs deliver (one message handed to a feed's local subscribers): every subscriber resolving it
+ * meanwhile shares one set of loaders, so the badge counts of 50,000 members are a few batched
+ * store calls, not a few calls each. The set serves that message only; the next starts afresh.
+ */
+export function sharingLoaders(deliver: () => void): void {
+  const outer = delivering;
+  delivering = new Map();
+  try {
+    deliver();
+  } finally {
+    delivering = outer;
+  }
+}
+
+function loadersOfThisDelivery(deliveries: Map<Store, Partial<Loaders>>, store: Store): Partial<Loaders> {
+  let made = deliveries.get(store);
+  if (!made) deliveries.set(store, (made = {}));
+  return made;
+}
+
+// Renewing allocates nothing per subscriber: it runs for every subscriber of every event.
 PROTOTYPE.renew = function renew(this: LoaderState) {
-  this.made = null;
+  this.made = delivering ? loadersOfThisDelivery(delivering, this.store) : null;
 };
 
 /** Fresh loaders for one request or one subscription event. */

@@ -4,6 +4,7 @@
 // order), so each feed keeps the last seq it delivered: a duplicate is dropped, an early message
 // waits, and a gap not filled within gapFillMs is read from the store.
 import DataLoader from 'dataloader';
+import { sharingLoaders } from '../../loaders/index.ts';
 import type { Message } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
@@ -68,15 +69,20 @@ class ChannelFeed {
     while (next) {
       this.held.delete(next.seq);
       this.lastSeq = next.seq;
-      for (const listener of this.listeners) {
-        try {
-          listener.push(next);
-        } catch (error) {
-          // One listener's failure must not cost the others their message or the feed its order.
-          this.logger.error({ err: error, channelId: this.channelId, seq: next.seq }, 'a feed listener failed');
-        }
-      }
+      const message = next;
+      sharingLoaders(() => this.handOut(message));
       next = this.held.get(this.lastSeq + 1);
+    }
+  }
+
+  private handOut(message: Message): void {
+    for (const listener of this.listeners) {
+      try {
+        listener.push(message);
+      } catch (error) {
+        // One listener's failure must not cost the others their message or the feed its order.
+        this.logger.error({ err: error, channelId: this.channelId, seq: message.seq }, 'a feed listener failed');
+      }
     }
   }
 

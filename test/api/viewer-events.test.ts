@@ -150,3 +150,61 @@ describe('viewerEvents', () => {
     await client.dispose();
   });
 });
+
+describe('viewerEvents in a big channel', () => {
+  const storeCalls = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    const calls = text.split('\n').filter((line) => line.startsWith('chat_store_calls_total{'));
+    return calls.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  };
+
+  /** Every member of #general watching their stream; one message; what each saw and what it cost. */
+  async function oneMessageTo(memberCount: number) {
+    const names = Array.from({ length: memberCount }, (_, i) => `m${i}`);
+    const world = await organizationWith(server.url, names);
+    const members = names.map((name) => world.users[name]!);
+    const [author, ...readers] = members;
+    const devices = readers.map((member) => {
+      const client = wsClient(server.wsUrl, member.token, 'phone');
+      return { member, client, stream: new Subscription<ViewerEventsSubscription>(client, ViewerEventsDocument) };
+    });
+    // Until every stream has carried a message, they have not all started.
+    let pings = 0;
+    for (; devices.some((d) => d.stream.events.length === 0); pings++) {
+      if (pings > 40) throw new Error('the streams never started');
+      await send(author!, world.generalId, 'ping');
+      await Promise.all(devices.map((d) => d.stream.waitFor(1, 250).catch(() => {})));
+    }
+    // Every other member has read up to here; every third is mentioned in the next message.
+    const reading = devices.filter((_, i) => i % 2 === 0);
+    for (const { member } of reading) await member.run(MarkChannelReadDocument, { input: { channelId: world.generalId } });
+    const mentioned = devices.filter((_, i) => i % 3 === 0).map((d) => d.member.id);
+    // Read markers moving are events too: wait until they are all out before counting.
+    await Promise.all(reading.map(({ stream }) => eventOn(stream, (e) => e.__typename === 'ChannelReadEvent')));
+    const before = await storeCalls();
+    const message = await send(author!, world.generalId, 'for everyone', { mentionIds: mentioned });
+    const badges = await Promise.all(
+      devices.map(async ({ stream }) => {
+        const event = await eventOn(stream, (e) => e.__typename === 'MessageAddedEvent' && e.message.id === message.id);
+        return event.__typename === 'MessageAddedEvent' ? event.channel : null;
+      }),
+    );
+    const calls = (await storeCalls()) - before;
+    await Promise.all(devices.map((d) => d.client.dispose()));
+    return { devices, reading, mentioned, badges, calls, pings };
+  }
+
+  it('gives each member their own badge counts, in store calls that do not grow with the members', async () => {
+    const small = await oneMessageTo(6);
+    const big = await oneMessageTo(40);
+    for (const { devices, reading, mentioned, badges, pings } of [small, big]) {
+      devices.forEach((device, i) => {
+        expect(badges[i]).toMatchObject({
+          unreadCount: (reading.includes(device) ? 0 : pings) + 1,
+          mentionCount: mentioned.includes(device.member.id) ? 1 : 0,
+        });
+      });
+    }
+    expect(big.calls).toBeLessThanOrEqual(small.calls + 2);
+  });
+});
