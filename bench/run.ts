@@ -2,7 +2,8 @@
 //   [--history-messages=1000000] [--rounds=11]
 // Measures our GraphQL server against a bare `ws` broadcast server (the ceiling) and Socket.IO,
 // prints one line per result with ratio = ours ÷ ceiling (how many times worse; 1.00 = as good
-// as bare ws), and writes bench/results/<timestamp>.json, latest.json and fanout.svg.
+// as bare ws), and writes bench/results/<timestamp>.json with latest.json and fanout.svg (a quick
+// run: only latest-quick.json and fanout-quick.svg).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { progress } from './lib/log.ts';

@@ -47,10 +47,15 @@ export function saveResults(run: Run): void {
     results: run.results,
     sessions: run.sessions,
   };
-  writeJson(path.join(dir, `${stamp}.json`), report);
-  writeJson(path.join(dir, 'latest.json'), report);
+  // A quick run keeps only its own latest files (not kept in git), so trying it never replaces
+  // the full run's figures.
+  const quick = run.mode === 'quick';
+  const latest = quick ? 'latest-quick.json' : 'latest.json';
+  const chart = quick ? 'fanout-quick.svg' : 'fanout.svg';
+  const written = quick ? [latest] : [`${stamp}.json`, latest];
+  for (const name of written) writeJson(path.join(dir, name), report);
   // A run without fan-out (--sizes=none) leaves the last chart as it was.
-  if (run.sessions.length === 0) return progress(`wrote bench/results/${stamp}.json and latest.json`);
+  if (run.sessions.length === 0) return progress(`wrote ${written.map((name) => `bench/results/${name}`).join(' and ')}`);
   const svg = lineChart(
     `Fan-out: send → last subscriber received (median of ${run.plan.rounds} rounds)`,
     'subscribers (log scale)',
@@ -61,6 +66,6 @@ export function saveResults(run: Run): void {
       points: run.sessions.filter((s) => s.system === system.name).map((s) => ({ x: s.subscribers, y: s.fanoutMs })),
     })),
   );
-  writeText(path.join(dir, 'fanout.svg'), svg);
-  progress(`wrote bench/results/${stamp}.json, latest.json and fanout.svg`);
+  writeText(path.join(dir, chart), svg);
+  progress(`wrote ${[...written, chart].map((name) => `bench/results/${name}`).join(', ')}`);
 }
