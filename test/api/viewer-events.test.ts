@@ -152,13 +152,14 @@ describe('viewerEvents', () => {
 });
 
 describe('viewerEvents in a big channel', () => {
-  const storeCalls = async () => {
+  // Store reads only: writes in the background (a device going offline long after its test) would blur the count.
+  const storeReads = async () => {
     const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-    const calls = text.split('\n').filter((line) => line.startsWith('chat_store_calls_total{'));
-    return calls.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    const reads = text.split('\n').filter((line) => /^chat_store_calls_total\{method="(find|list|count)/.test(line));
+    return reads.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
   };
 
-  /** Every member of #general watching their stream; one message; what each saw and what it cost. */
+  /** Every member of #general watching their stream; one message; what each saw and the store reads it took. */
   async function oneMessageTo(memberCount: number) {
     const names = Array.from({ length: memberCount }, (_, i) => `m${i}`);
     const world = await organizationWith(server.url, names);
@@ -181,7 +182,7 @@ describe('viewerEvents in a big channel', () => {
     const mentioned = devices.filter((_, i) => i % 3 === 0).map((d) => d.member.id);
     // Read markers moving are events too: wait until they are all out before counting.
     await Promise.all(reading.map(({ stream }) => eventOn(stream, (e) => e.__typename === 'ChannelReadEvent')));
-    const before = await storeCalls();
+    const before = await storeReads();
     const message = await send(author!, world.generalId, 'for everyone', { mentionIds: mentioned });
     const badges = await Promise.all(
       devices.map(async ({ stream }) => {
@@ -189,12 +190,12 @@ describe('viewerEvents in a big channel', () => {
         return event.__typename === 'MessageAddedEvent' ? event.channel : null;
       }),
     );
-    const calls = (await storeCalls()) - before;
+    const reads = (await storeReads()) - before;
     await Promise.all(devices.map((d) => d.client.dispose()));
-    return { devices, reading, mentioned, badges, calls, pings };
+    return { devices, reading, mentioned, badges, reads, pings };
   }
 
-  it('gives each member their own badge counts, in store calls that do not grow with the members', async () => {
+  it('gives each member their own badge counts, in store reads that do not grow with the members', async () => {
     const small = await oneMessageTo(6);
     const big = await oneMessageTo(40);
     for (const { devices, reading, mentioned, badges, pings } of [small, big]) {
@@ -205,6 +206,6 @@ describe('viewerEvents in a big channel', () => {
         });
       });
     }
-    expect(big.calls).toBeLessThanOrEqual(small.calls + 2);
+    expect(big.reads).toBeLessThanOrEqual(small.reads + 2);
   });
 });
