@@ -31,8 +31,11 @@ let cluster: Cluster;
 let p1: ServerProcess;
 let p2: ServerProcess;
 
+/** Messages one user may send per 10 s, across the processes. */
+const SEND_RATE_LIMIT = 100;
+
 beforeAll(async () => {
-  cluster = await startCluster(2);
+  cluster = await startCluster(2, { SEND_RATE_LIMIT: String(SEND_RATE_LIMIT) });
   [p1, p2] = cluster.processes as [ServerProcess, ServerProcess];
 }, 150_000);
 afterAll(async () => cluster?.stop());
@@ -122,6 +125,24 @@ describe('two processes sharing Redis and the store', () => {
       [designId, 'welcome to design'],
       [world.generalId, general.text],
     ]);
+  });
+});
+
+describe('the send rate across processes', () => {
+  it('counts a user sending through both processes against one limit; refused sends store nothing', async () => {
+    const world = await organizationWith(p1.url, ['ann', 'bob']);
+    const { ann, bob } = world.users;
+    const onP2 = via(p2, ann!);
+    const half = SEND_RATE_LIMIT / 2;
+    await sendAll(ann!, world.generalId, Array.from({ length: half }, (_, i) => `p1 #${i}`), 5);
+    await sendAll(onP2, world.generalId, Array.from({ length: half }, (_, i) => `p2 #${i}`), 5);
+
+    for (const sender of [ann!, onP2]) {
+      const refused = await sender.request(SendMessageDocument, { input: { channelId: world.generalId, text: 'one too many' } });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    }
+    // Bob has his own allowance; the refused sends took no seq.
+    expect((await send(via(p2, bob!), world.generalId, 'bob is fine')).seq).toBe(SEND_RATE_LIMIT + 1);
   });
 });
 
