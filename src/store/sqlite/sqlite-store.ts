@@ -64,13 +64,14 @@ const BUSY_TIMEOUT_MS = 10_000;
 function useWriteAheadLog(db: Database.Database): void {
   const deadline = Date.now() + BUSY_TIMEOUT_MS;
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
+  for (let mode = 'locked'; ; ) {
     try {
-      if (db.pragma('journal_mode = WAL', { simple: true }) === 'wal') return;
+      mode = String(db.pragma('journal_mode = WAL', { simple: true }));
+      if (mode === 'wal') return;
     } catch (error) {
       if (!(error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY'))) throw error;
     }
-    if (Date.now() > deadline) throw new StoreError('unavailable', 'could not switch the SQLite file to WAL: it stayed locked');
+    if (Date.now() > deadline) throw new StoreError('unavailable', `could not switch the SQLite file to WAL (journal mode: ${mode})`);
     Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
   }
 }
