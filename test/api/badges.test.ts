@@ -7,6 +7,7 @@ import {
   OrganizationChannelsDocument,
 } from '../../operations/generated/graphql.ts';
 import { codes } from '../support/client.ts';
+import { metricSum } from '../support/metrics.ts';
 import { type TestServer, startServer } from '../support/server.ts';
 import { type Member, type World, channelOf, organizationWith, send } from '../support/world.ts';
 
@@ -78,13 +79,7 @@ describe('unread and mention counts', () => {
 
 describe('app open', () => {
   /** Sum of the store calls the server has made so far, read from /metrics as an operator would. */
-  async function storeCalls(): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((line) => line.startsWith('chat_store_calls_total{'))
-      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-  }
+  const storeCalls = () => metricSum(server, 'chat_store_calls_total');
 
   async function orgWithChannels(count: number) {
     const world = await organizationWith(server.url, ['ann', 'bob']);

@@ -10,6 +10,7 @@ import {
   type ViewerEventsSubscription,
 } from '../../operations/generated/graphql.ts';
 import { Subscription, quietFor, wsClient } from '../support/client.ts';
+import { metricSum } from '../support/metrics.ts';
 import { type TestServer, startServer } from '../support/server.ts';
 import { channelOf, directChannel, organizationWith, send } from '../support/world.ts';
 
@@ -138,11 +139,7 @@ describe('viewerEvents', () => {
     const world = await organizationWith(server.url, ['ann', 'bob']);
     const { ann, bob } = world.users;
     for (let i = 0; i < 40; i++) await channelOf(world, ann!, `c${i}`, [bob!]);
-    const channelReads = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith('chat_store_calls_total{method="findChannelsByIds"}'));
-      return Number(line?.split(' ').at(-1) ?? 0);
-    };
+    const channelReads = () => metricSum(server, 'chat_store_calls_total', /^method="findChannelsByIds"$/);
     const before = await channelReads();
     const { client } = await openStream(server.wsUrl, bob!.token, 'laptop', () => send(ann!, world.generalId, 'ping'));
     // 41 channels to follow; their positions are read together.
@@ -153,11 +150,7 @@ describe('viewerEvents', () => {
 
 describe('viewerEvents in a big channel', () => {
   // Store reads only: writes in the background (a device going offline long after its test) would blur the count.
-  const storeReads = async () => {
-    const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-    const reads = text.split('\n').filter((line) => /^chat_store_calls_total\{method="(find|list|count)/.test(line));
-    return reads.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-  };
+  const storeReads = () => metricSum(server, 'chat_store_calls_total', /^method="(find|list|count)/);
 
   /** Every member of #general watching their stream; one message; what each saw and the store reads it took. */
   async function oneMessageTo(memberCount: number) {
