@@ -113,21 +113,25 @@ for (const name of Object.keys(FACTORIES) as (keyof Loaders)[]) {
     },
   });
 }
-/**
- * The loaders of the message a feed is handing out right now, per store; null between messages.
- * Loaders hold records as stored, keyed by what was asked and never filtered for a viewer (the
- * resolvers authorize), so viewers sharing them see nothing more than their own would show.
- */
-let delivering: Map<Store, Partial<Loaders>> | null = null;
+/** The loaders shared while one message is delivered, per store. */
+export type LoaderScope = Map<Store, Partial<Loaders>>;
 
 /**
- * Runs deliver (one message handed to a feed's local subscribers): every subscriber resolving it
- * meanwhile shares one set of loaders, so the badge counts of 50,000 members are a few batched
- * store calls, not a few calls each. The set serves that message only; the next starts afresh.
+ * The loaders of the message being delivered right now; null between messages. Loaders hold
+ * records as stored, keyed by what was asked and never filtered for a viewer (the resolvers
+ * authorize), so viewers sharing them see nothing more than their own would show.
  */
-export function sharingLoaders(deliver: () => void): void {
+let delivering: LoaderScope | null = null;
+
+/**
+ * Runs deliver (one message handed to a feed's local subscribers, or their payloads produced a
+ * moment later in the same scope): every subscriber resolving it meanwhile shares one set of
+ * loaders, so the badge counts of 50,000 members are a few batched store calls, not a few calls
+ * each. A scope serves one message only; the next starts afresh.
+ */
+export function sharingLoaders(deliver: () => void, scope: LoaderScope = new Map()): void {
   const outer = delivering;
-  delivering = new Map();
+  delivering = scope;
   try {
     deliver();
   } finally {
@@ -135,7 +139,12 @@ export function sharingLoaders(deliver: () => void): void {
   }
 }
 
-function loadersOfThisDelivery(deliveries: Map<Store, Partial<Loaders>>, store: Store): Partial<Loaders> {
+/** The scope of the message being delivered right now, to resume it later; null outside one. */
+export function currentLoaderScope(): LoaderScope | null {
+  return delivering;
+}
+
+function loadersOfThisDelivery(deliveries: LoaderScope, store: Store): Partial<Loaders> {
   let made = deliveries.get(store);
   if (!made) deliveries.set(store, (made = {}));
   return made;

@@ -14,7 +14,7 @@ import { acknowledgeDelivery, markChannelRead, unreadCount } from '../src/servic
 import type { RequestContext } from '../src/context.ts';
 import type { Channel } from '../src/domain/types.ts';
 import { memberConnection, pageDirection, toConnection } from './pagination.ts';
-import { ChannelRef, MessageConnection, MessageRef, OrganizationRef, UserConnection, VIEWER_SPECIFIC } from './refs.ts';
+import { ChannelRef, MessageConnection, MessageRef, OrganizationRef, PER_VIEWER, UserConnection, VIEWER_SPECIFIC, perViewer } from './refs.ts';
 
 const ChannelKind = builder.enumType('ChannelKind', { values: ['GROUP', 'DIRECT'] as const });
 
@@ -28,12 +28,12 @@ ChannelRef.implement({
     kind: t.field({ type: ChannelKind, resolve: (channel) => channel.kind }),
     name: t.string({
       description: "For DIRECT channels, the other member's name as the viewer sees it.",
-      extensions: VIEWER_SPECIFIC,
-      resolve: async (channel, _args, ctx) => {
+      extensions: PER_VIEWER,
+      resolve: perViewer(async (channel: Channel, _args, ctx: RequestContext) => {
         if (channel.kind === 'GROUP' || !channel.directKey) return channel.name;
         const other = membersOfDirectKey(channel.directKey).find((id) => id !== ctx.viewer.id) ?? ctx.viewer.id;
         return (await ctx.loaders.users.load(other))?.name ?? 'unknown';
-      },
+      }),
     }),
     organization: t.field({ type: OrganizationRef, resolve: (channel) => channel.orgId }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -82,27 +82,27 @@ ChannelRef.implement({
       },
     }),
     unreadCount: t.int({
-      extensions: VIEWER_SPECIFIC,
+      extensions: PER_VIEWER,
       description: "The viewer's read state: messages after the viewer's read marker, not counting the viewer's own.",
-      resolve: async (channel, _args, ctx) => unreadCount(channel, await membershipOf(ctx, channel)),
+      resolve: perViewer(async (channel: Channel, _args, ctx: RequestContext) => unreadCount(channel, await membershipOf(ctx, channel))),
     }),
     mentionCount: t.int({
-      extensions: VIEWER_SPECIFIC,
+      extensions: PER_VIEWER,
       description: 'Unread messages that mention the viewer, directly or through mentionsChannel.',
-      resolve: async (channel, _args, ctx) => {
+      resolve: perViewer(async (channel: Channel, _args, ctx: RequestContext) => {
         const member = await membershipOf(ctx, channel);
         if (!member || member.lastReadSeq >= channel.lastSeq) return 0;
         return ctx.loaders.mentionCount.load({ channelId: channel.id, userId: ctx.viewer.id, afterSeq: member.lastReadSeq });
-      },
+      }),
     }),
     hasUnread: t.boolean({
-      extensions: VIEWER_SPECIFIC,
-      resolve: async (channel, _args, ctx) => unreadCount(channel, await membershipOf(ctx, channel)) > 0,
+      extensions: PER_VIEWER,
+      resolve: perViewer(async (channel: Channel, _args, ctx: RequestContext) => unreadCount(channel, await membershipOf(ctx, channel)) > 0),
     }),
     lastReadSeq: t.int({
-      extensions: VIEWER_SPECIFIC,
+      extensions: PER_VIEWER,
       description: 'seq of the last message the viewer has read (0 when none).',
-      resolve: async (channel, _args, ctx) => (await membershipOf(ctx, channel))?.lastReadSeq ?? 0,
+      resolve: perViewer(async (channel: Channel, _args, ctx: RequestContext) => (await membershipOf(ctx, channel))?.lastReadSeq ?? 0),
     }),
   }),
 });

@@ -43,11 +43,8 @@ export const MessageRef = builder.loadableNodeRef<Message, string, string>('Mess
 
 export const PresenceRef = builder.objectRef<Presence>('Presence');
 
-/**
- * Marks a field whose value depends on who asks (counts, access). A subscription selecting none of
- * these is executed once per event for all its subscribers (src/subscription-delivery.ts).
- */
-export const VIEWER_SPECIFIC = { viewerSpecific: true } as const;
+// Fields whose value depends on who asks: see src/delivery/per-viewer.ts.
+export { PER_VIEWER, VIEWER_SPECIFIC, perViewer } from '../src/delivery/per-viewer.ts';
 
 export const UserConnection = builder.connectionObject({ type: UserRef, name: 'UserConnection' }, { name: 'UserEdge' });
 export const OrganizationConnection = builder.connectionObject(

@@ -2,7 +2,7 @@
 // on the HTTP server's /graphql path. Each operation goes through yoga.getEnveloped, so WebSocket
 // operations get the same plugins, validation, masking and context as HTTP ones; the connection's
 // token (connectionParams) names the viewer, and its device counts for presence. Subscription
-// events are written straight to the socket (src/subscription-delivery.ts).
+// events are written straight to the socket (src/delivery/).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
@@ -13,7 +13,7 @@ import type { AppDeps, RequestContext } from './context.ts';
 import type { Viewer } from './domain/types.ts';
 import { AppError } from './errors.ts';
 import { KeepAlive, type Pinged } from './keep-alive.ts';
-import { type SubscriptionTarget, createSubscriptionDelivery } from './subscription-delivery.ts';
+import { type SubscriptionTarget, createSubscriptionDelivery } from './delivery/index.ts';
 
 /** The largest message a client may send: operations are small; a longer one is an abuse. */
 const CLIENT_MESSAGE_MAX_BYTES = 256 * 1024;
@@ -61,12 +61,7 @@ export function serveGraphQLOverWebSocket(
   maskError: MaskError,
 ): { close(): Promise<void> } {
   const { config, logger, metrics } = deps;
-  const subscribe = createSubscriptionDelivery({
-    maskError,
-    backlogMaxBytes: config.limits.socketBacklogMaxBytes,
-    executed: () => metrics.eventExecutions.inc(),
-    delivered: () => metrics.deliveries.inc(),
-  });
+  const subscribe = createSubscriptionDelivery({ deps, maskError, backlogMaxBytes: config.limits.socketBacklogMaxBytes });
   const operations = new WeakMap<ExecutionArgs, Operation>();
   const protocol = makeServer<Record<string, unknown>, Connection>({
     connectionInitWaitTimeout: config.limits.connectionInitTimeoutMs,

@@ -10,6 +10,18 @@ import { type Following, followChannel } from '../realtime/follow.ts';
 
 export type ViewerEvent = UserEvent | { kind: 'messageAdded'; channelId: string; message: Message };
 
+/**
+ * One event object per message for every stream of the process: the WebSocket produces an event
+ * once for all subscribers that get the same object (src/delivery/group.ts).
+ */
+const messageEvents = new WeakMap<Message, ViewerEvent>();
+
+function messageAddedEvent(channelId: string, message: Message): ViewerEvent {
+  let event = messageEvents.get(message);
+  if (!event) messageEvents.set(message, (event = { kind: 'messageAdded', channelId, message }));
+  return event;
+}
+
 /** The viewer's event stream across all of their channels. */
 export async function viewerEvents(ctx: RequestContext): Promise<LiveStream<ViewerEvent>> {
   const { bus, feeds, store, logger } = ctx.deps;
@@ -34,7 +46,7 @@ export async function viewerEvents(ctx: RequestContext): Promise<LiveStream<View
     const sink = {
       push(message: Message) {
         // A leave takes effect at once, even for a message that arrived in the same read.
-        if (followed.get(channelId) === following) queue.push({ kind: 'messageAdded', channelId, message });
+        if (followed.get(channelId) === following) queue.push(messageAddedEvent(channelId, message));
       },
     };
     const following: Promise<Following | null> = followChannel(feeds, store, channelId, fromSeq, sink, onError).catch(

@@ -1,0 +1,215 @@
+// The shared part of a subscription event: the document executed once for every subscriber, with a
+// hole wherever a per-viewer field is, serialized into the text between the holes. A subscriber's
+// payload is that text with its own values in the holes, each computed by the field's own resolver
+// with the subscriber's context. The execution runs through graphql-js with a context that records
+// holes (src/delivery/per-viewer.ts), so every other field keeps its full GraphQL semantics.
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLLeafType,
+  type GraphQLOutputType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  GraphQLEnumType,
+  GraphQLScalarType,
+  TypeInfo,
+  execute,
+  getNamedType,
+  isListType,
+  isNonNullType,
+  responsePathAsArray,
+  visit,
+  visitWithTypeInfo,
+} from 'graphql';
+import { type FieldResolver, type HoleRecorder, recordHolesIn } from './per-viewer.ts';
+
+/**
+ * How a document's events are produced for a group of subscribers:
+ * - shared: nothing depends on the viewer; one payload for all;
+ * - template: only per-viewer scalars depend on the viewer; one execution, a fill per subscriber;
+ * - each: some field needs the subscriber's own execution (access checks below it, say).
+ */
+export type Mode = 'shared' | 'template' | 'each';
+
+/** Scalars a hole can stand for: a stand-in of the type keeps the shared execution well-formed. */
+const STAND_INS: Record<string, unknown> = { Int: 0, Float: 0, Boolean: false, String: '', ID: '' };
+
+function fillable(type: GraphQLOutputType): boolean {
+  const inner = isNonNullType(type) ? type.ofType : type;
+  if (isListType(inner)) return false;
+  const named = getNamedType(inner);
+  return named instanceof GraphQLEnumType || (named instanceof GraphQLScalarType && named.name in STAND_INS);
+}
+
+/** The mode of a document, from the viewer-specific fields it selects anywhere. */
+export function modeOf(schema: GraphQLSchema, document: DocumentNode): Mode {
+  const typeInfo = new TypeInfo(schema);
+  let mode: Mode = 'shared';
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field() {
+        const field = typeInfo.getFieldDef();
+        if (!field?.extensions?.viewerSpecific || mode === 'each') return;
+        mode = field.extensions.perViewer && fillable(field.type) ? 'template' : 'each';
+      },
+    }),
+  );
+  return mode;
+}
+
+/** A place in the shared result where each subscriber's value of a per-viewer field goes. */
+interface Hole {
+  path: readonly (string | number)[];
+  parent: unknown;
+  args: unknown;
+  info: GraphQLResolveInfo;
+  resolve: FieldResolver<unknown, unknown, unknown, unknown>;
+  type: GraphQLLeafType;
+  nonNull: boolean;
+}
+
+/** Marks where a hole sits in the result while it is written out. */
+class HoleMark {
+  constructor(readonly hole: Hole) {}
+}
+
+/** An event's shared payload: text between the holes (one more piece than holes) and the holes in text order. */
+export interface Template {
+  pieces: string[];
+  holes: Hole[];
+}
+
+class Recorder implements HoleRecorder {
+  readonly holes: Hole[] = [];
+
+  hole(parent: unknown, args: unknown, info: GraphQLResolveInfo, resolve: FieldResolver<unknown, unknown, unknown, unknown>): unknown {
+    const nonNull = isNonNullType(info.returnType);
+    const type = getNamedType(info.returnType) as GraphQLLeafType;
+    this.holes.push({ path: responsePathAsArray(info.path), parent, args, info, resolve, type, nonNull });
+    return type instanceof GraphQLEnumType ? type.getValues()[0]?.value : STAND_INS[type.name];
+  }
+}
+
+/** Writes a result as JSON, cutting the text at each hole. */
+class PieceWriter {
+  readonly pieces: string[] = [];
+  readonly holes: Hole[] = [];
+  private text = '';
+
+  write(value: unknown): void {
+    if (value instanceof HoleMark) {
+      this.pieces.push(this.text);
+      this.holes.push(value.hole);
+      this.text = '';
+    } else if (Array.isArray(value)) {
+      this.text += '[';
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0) this.text += ',';
+        this.write(value[i] ?? null);
+      }
+      this.text += ']';
+    } else if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON !== 'function') {
+      this.text += '{';
+      let first = true;
+      for (const key of Object.keys(value)) {
+        const item = (value as Record<string, unknown>)[key];
+        if (item === undefined) continue;
+        this.text += `${first ? '' : ','}${JSON.stringify(key)}:`;
+        first = false;
+        this.write(item);
+      }
+      this.text += '}';
+    } else {
+      this.text += JSON.stringify(value) ?? 'null';
+    }
+  }
+
+  /** The pieces, the last one followed by `closing`. */
+  finish(closing: string): Template {
+    this.pieces.push(this.text + closing);
+    return { pieces: this.pieces, holes: this.holes };
+  }
+}
+
+/** Puts a mark at each hole's place in the result; a hole whose place is gone (an error nulled its parent) is dropped. */
+function markHoles(result: ExecutionResult, holes: Hole[]): void {
+  for (const hole of holes) {
+    let at: unknown = result.data;
+    const { path } = hole;
+    for (let i = 0; i < path.length - 1 && at != null; i++) at = (at as Record<string | number, unknown>)[path[i]!];
+    if (at != null && typeof at === 'object') (at as Record<string | number, unknown>)[path.at(-1)!] = new HoleMark(hole);
+  }
+}
+
+/**
+ * Executes the document for one event with a context whose per-viewer fields leave holes, and
+ * serializes the result around them. `finish` masks errors; `closing` ends the payload's text.
+ */
+export function executeTemplate(
+  args: ExecutionArgs,
+  event: unknown,
+  contextValue: object,
+  finish: (result: ExecutionResult) => ExecutionResult,
+  closing: string,
+): Template | Promise<Template> {
+  const recorder = new Recorder();
+  const result = execute({ ...args, rootValue: event, contextValue: recordHolesIn(contextValue, recorder) });
+  const write = (done: ExecutionResult): Template => {
+    const finished = finish(done);
+    markHoles(finished, recorder.holes);
+    const writer = new PieceWriter();
+    writer.write(finished);
+    return writer.finish(closing);
+  };
+  return result instanceof Promise ? result.then(write) : write(result);
+}
+
+/** A subscriber's value for a hole, as JSON text; null when the field failed for this viewer. */
+function valueText(hole: Hole, value: unknown): string | null {
+  if (value === null || value === undefined) return hole.nonNull ? null : 'null';
+  try {
+    return JSON.stringify(hole.type.serialize(value));
+  } catch {
+    return null;
+  }
+}
+
+function join(template: Template, values: unknown[]): string | null {
+  const { pieces, holes } = template;
+  let text = pieces[0]!;
+  for (let i = 0; i < holes.length; i++) {
+    const value = valueText(holes[i]!, values[i]);
+    if (value === null) return null;
+    text += value + pieces[i + 1]!;
+  }
+  return text;
+}
+
+const FAILED = Symbol('failed');
+
+/**
+ * The payload of `template` for one subscriber: its own value in each hole, computed by the field's
+ * resolver with its context. Null when a value failed (an error, or null where the schema says
+ * non-null): that subscriber's event is then executed on its own, so it gets GraphQL's own answer.
+ */
+export function fillTemplate(template: Template, context: unknown): string | null | Promise<string | null> {
+  const { holes } = template;
+  const values: unknown[] = new Array(holes.length);
+  let waiting = false;
+  for (let i = 0; i < holes.length; i++) {
+    const hole = holes[i]!;
+    try {
+      const value = hole.resolve(hole.parent, hole.args, context, hole.info);
+      if (value instanceof Promise) waiting = true;
+      values[i] = value;
+    } catch {
+      return null;
+    }
+  }
+  if (!waiting) return join(template, values);
+  return Promise.all(values.map((value) => (value instanceof Promise ? value.catch(() => FAILED) : value))).then((settled) =>
+    settled.includes(FAILED) ? null : join(template, settled),
+  );
+}
