@@ -3,7 +3,8 @@
 // channels or messages. Each loader is made on first use, so an idle subscription holds none.
 import DataLoader from 'dataloader';
 import type { Channel, ChannelMember, Message, OrgMember, Organization, User } from '../src/domain/types.ts';
-import type { MentionCountKey, Reach, ReachKey, Store } from '../src/store/store.ts';
+import type { Reach, ReachKey, Store } from '../src/store/store.ts';
+import { type ReadState, type ReadStateKey, STORE_BATCH_MAX, readStatesOf } from './read-state.ts';
 
 export interface Loaders {
   users: DataLoader<string, User | null>;
@@ -14,7 +15,8 @@ export interface Loaders {
   messageBySeq: DataLoader<{ channelId: string; seq: number }, Message | null, string>;
   orgMember: DataLoader<{ orgId: string; userId: string }, OrgMember | null, string>;
   channelMember: DataLoader<{ channelId: string; userId: string }, ChannelMember | null, string>;
-  mentionCount: DataLoader<MentionCountKey, number, string>;
+  /** A user's read state of a channel (read marker, unread mentions). */
+  readState: DataLoader<ReadStateKey, ReadState, string>;
   reach: DataLoader<ReachKey, Reach, string>;
   /** The ids of a user's organizations (the people a viewer may see are the members of these). */
   orgIdsOfUser: DataLoader<string, string[]>;
@@ -30,7 +32,7 @@ export interface RequestLoaders extends Loaders {
  * Keys per store call: a channel of 50,000 members resolving one message together makes a few
  * dozen calls, each small enough for either store.
  */
-const MAX_BATCH = 1000;
+const MAX_BATCH = STORE_BATCH_MAX;
 
 /** More organizations than one user plausibly belongs to; the list is read whole. */
 const ORGANIZATIONS_PER_USER_MAX = 1000;
@@ -77,11 +79,8 @@ const FACTORIES: { [Name in keyof Loaders]: (store: Store) => Loaders[Name] } = 
         ),
       { cacheKeyFn: (k) => pair(k.channelId, k.userId), maxBatchSize: MAX_BATCH },
     ),
-  mentionCount: (store) =>
-    new DataLoader((keys) => store.countMentions(keys), {
-      cacheKeyFn: (k) => JSON.stringify([k.channelId, k.userId, k.afterSeq]),
-      maxBatchSize: MAX_BATCH,
-    }),
+  readState: (store) =>
+    new DataLoader((keys) => readStatesOf(store, keys), { cacheKeyFn: (k) => pair(k.channel.id, k.userId), maxBatchSize: MAX_BATCH }),
   reach: (store) =>
     new DataLoader((keys) => store.countReach(keys), {
       cacheKeyFn: (k) => JSON.stringify([k.channelId, k.seq, k.authorId]),

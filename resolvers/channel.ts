@@ -1,7 +1,7 @@
 // Channel: its members, messages and the viewer's read state; create, open, join, leave, read.
 import { builder } from '../src/builder.ts';
 import { idCursor, seqCursor } from '../src/domain/cursors.ts';
-import { idOf, membersOfDirectKey } from '../src/domain/ids.ts';
+import { idOf } from '../src/domain/ids.ts';
 import { requireChannelMember, requireVisibleChannel } from '../src/services/access.ts';
 import {
   addChannelMember,
@@ -14,13 +14,10 @@ import { acknowledgeDelivery, markChannelRead, unreadCount } from '../src/servic
 import type { RequestContext } from '../src/context.ts';
 import type { Channel } from '../src/domain/types.ts';
 import { memberConnection, pageDirection, toConnection } from './pagination.ts';
+import { channelName, channelReadState } from './channel-state.ts';
 import { ChannelRef, MessageConnection, MessageRef, OrganizationRef, PER_VIEWER, UserConnection, VIEWER_SPECIFIC, perViewer } from './refs.ts';
 
 const ChannelKind = builder.enumType('ChannelKind', { values: ['GROUP', 'DIRECT'] as const });
-
-/** The viewer's membership of the channel (null when not a member). */
-const membershipOf = (ctx: RequestContext, channel: Channel) =>
-  ctx.loaders.channelMember.load({ channelId: channel.id, userId: ctx.viewer.id });
 
 ChannelRef.implement({
   description: 'A conversation: a GROUP channel of an organization, or a DIRECT one between two members.',
@@ -29,11 +26,7 @@ ChannelRef.implement({
     name: t.string({
       description: "For DIRECT channels, the other member's name as the viewer sees it.",
       extensions: PER_VIEWER,
-      resolve: perViewer(async (channel: Channel, _args, ctx: RequestContext) => {
-        if (channel.kind === 'GROUP' || !channel.directKey) return channel.name;
-        const other = membersOfDirectKey(channel.directKey).find((id) => id !== ctx.viewer.id) ?? ctx.viewer.id;
-        return (await ctx.loaders.users.load(other))?.name ?? 'unknown';
-      }),
+      resolve: perViewer(channelName, (name) => name),
     }),
     organization: t.field({ type: OrganizationRef, resolve: (channel) => channel.orgId }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -84,25 +77,21 @@ ChannelRef.implement({
     unreadCount: t.int({
       extensions: PER_VIEWER,
       description: "The viewer's read state: messages after the viewer's read marker, not counting the viewer's own.",
-      resolve: perViewer(async (channel: Channel, _args, ctx: RequestContext) => unreadCount(channel, await membershipOf(ctx, channel))),
+      resolve: perViewer(channelReadState, (state, channel) => unreadCount(channel, state.member)),
     }),
     mentionCount: t.int({
       extensions: PER_VIEWER,
       description: 'Unread messages that mention the viewer, directly or through mentionsChannel.',
-      resolve: perViewer(async (channel: Channel, _args, ctx: RequestContext) => {
-        const member = await membershipOf(ctx, channel);
-        if (!member || member.lastReadSeq >= channel.lastSeq) return 0;
-        return ctx.loaders.mentionCount.load({ channelId: channel.id, userId: ctx.viewer.id, afterSeq: member.lastReadSeq });
-      }),
+      resolve: perViewer(channelReadState, (state) => state.mentionCount),
     }),
     hasUnread: t.boolean({
       extensions: PER_VIEWER,
-      resolve: perViewer(async (channel: Channel, _args, ctx: RequestContext) => unreadCount(channel, await membershipOf(ctx, channel)) > 0),
+      resolve: perViewer(channelReadState, (state, channel) => unreadCount(channel, state.member) > 0),
     }),
     lastReadSeq: t.int({
       extensions: PER_VIEWER,
       description: 'seq of the last message the viewer has read (0 when none).',
-      resolve: perViewer(async (channel: Channel, _args, ctx: RequestContext) => (await membershipOf(ctx, channel))?.lastReadSeq ?? 0),
+      resolve: perViewer(channelReadState, (state) => state.member?.lastReadSeq ?? 0),
     }),
   }),
 });

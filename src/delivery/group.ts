@@ -77,22 +77,25 @@ class Batch {
       this.shared ??= Buffer.from(template.pieces[0]!);
       return;
     }
-    sharingLoaders(() => {
-      for (const member of members) {
-        if (!template) {
-          this.payloads.push(producer.run(member.args, event));
-          continue;
-        }
-        const context = member.args.contextValue as { refreshLoaders?: () => void };
-        context.refreshLoaders?.();
-        const filled = fillTemplate(template, context);
-        this.payloads.push(
-          filled instanceof Promise
-            ? filled.then((text) => text ?? producer.run(member.args, event))
-            : (filled ?? producer.run(member.args, event)),
+    if (!template) {
+      sharingLoaders(() => {
+        for (const member of members) this.payloads.push(producer.run(member.args, event));
+      }, this.scope ?? undefined);
+    } else {
+      let filled: (string | null)[];
+      try {
+        filled = await fillTemplate(
+          template,
+          members.map((member) => member.args.contextValue),
         );
+      } catch {
+        // A state could not be read: each member hears why from its own run.
+        filled = members.map(() => null);
       }
-    }, this.scope ?? undefined);
+      sharingLoaders(() => {
+        for (let i = 0; i < members.length; i++) this.payloads.push(filled[i] ?? producer.run(members[i]!.args, event));
+      }, this.scope ?? undefined);
+    }
     if (this.payloads.some((payload) => payload instanceof Promise)) this.payloads = await Promise.all(this.payloads);
   }
 

@@ -1,24 +1,31 @@
 // Fields whose value depends on who asks, in two kinds:
 // - viewer-specific fields (VIEWER_SPECIFIC): a subscription selecting one is executed for each
-//   subscriber with the subscriber's own context (access checks, a DIRECT channel's messages, ...);
-// - per-viewer leaves (perViewer): a scalar that each viewer computes from the same parent (unread
-//   and mention counts, a DIRECT channel's name). A subscription event is executed once for all
-//   subscribers with a hole where each such field is, and each subscriber's values fill the holes
-//   (src/delivery/template.ts): one execution per event, not one per subscriber.
+//   subscriber with the subscriber's own context (access checks, a channel's messages, ...);
+// - per-viewer scalars (perViewer): picked from a viewer's state of a parent record that every
+//   viewer may see (a channel's read state: unread and mention counts; a DIRECT channel's name).
+//   A subscription event is executed once for all subscribers with a hole wherever such a field
+//   is; the states of all subscribers are read in one batch and each subscriber's frame is the
+//   shared text with its own values in the holes (src/delivery/template.ts).
 import type { GraphQLResolveInfo } from 'graphql';
 
 /** Marks a field whose value depends on who asks and that must be resolved for each subscriber. */
 export const VIEWER_SPECIFIC = { viewerSpecific: true } as const;
 
-/** Marks a scalar field resolved per viewer from a parent shared by all viewers (see perViewer). */
+/** Marks a scalar field picked from a per-viewer state (see perViewer). */
 export const PER_VIEWER = { viewerSpecific: true, perViewer: true } as const;
 
-export type FieldResolver<Parent, Args, Context, Result> = (parent: Parent, args: Args, ctx: Context, info: GraphQLResolveInfo) => Result;
+/** A viewer's state of a parent record, read for one viewer or for many at once. */
+export interface ViewerState<Parent, State, Context> {
+  /** The state for the context's viewer (an ordinary request, batched through its loaders). */
+  read(parent: Parent, ctx: Context): Promise<State>;
+  /** The states for the viewers of these contexts, in their order, in one batched read. */
+  readMany(parent: Parent, contexts: readonly Context[]): Promise<State[]>;
+}
 
-/** Where an execution of the shared part of an event records the holes it leaves. */
+/** Where the shared execution of an event records the holes it leaves. */
 export interface HoleRecorder {
   /** Records a per-viewer field at info.path and returns a stand-in value of its type. */
-  hole(parent: unknown, args: unknown, info: GraphQLResolveInfo, resolve: FieldResolver<unknown, unknown, unknown, unknown>): unknown;
+  hole(parent: unknown, info: GraphQLResolveInfo, state: ViewerState<unknown, unknown, unknown>, pick: (state: unknown, parent: unknown) => unknown): unknown;
 }
 
 const recorders = new WeakMap<object, HoleRecorder>();
@@ -30,17 +37,17 @@ export function recordHolesIn<Context extends object>(context: Context, recorder
 }
 
 /**
- * The resolver of a per-viewer scalar field (to use with `extensions: PER_VIEWER`): in an ordinary
- * request it is `resolve`; in the shared execution of a subscription event it leaves a hole that
- * each subscriber fills by calling `resolve` with its own context. `resolve` must not depend on
- * anything but its parent, its arguments and the viewer's context.
+ * The resolver of a per-viewer scalar (to use with `extensions: PER_VIEWER`): `pick` of the viewer's
+ * `state` of the parent. In an ordinary request the state is read for the request's viewer; in the
+ * shared execution of a subscription event the field leaves a hole that each subscriber fills.
  */
-export function perViewer<Parent, Args, Context extends object, Result>(
-  resolve: FieldResolver<Parent, Args, Context, Result>,
-): FieldResolver<Parent, Args, Context, Result> {
-  return (parent, args, ctx, info) => {
+export function perViewer<Parent, State, Context extends object, Result>(
+  state: ViewerState<Parent, State, Context>,
+  pick: (state: State, parent: Parent) => Result,
+): (parent: Parent, args: unknown, ctx: Context, info: GraphQLResolveInfo) => Promise<Result> | Result {
+  return (parent, _args, ctx, info) => {
     const recorder = recorders.get(ctx);
-    if (!recorder) return resolve(parent, args, ctx, info);
-    return recorder.hole(parent, args, info, resolve as FieldResolver<unknown, unknown, unknown, unknown>) as Result;
+    if (recorder) return recorder.hole(parent, info, state as ViewerState<unknown, unknown, unknown>, pick as (s: unknown, p: unknown) => unknown) as Result;
+    return state.read(parent, ctx).then((read) => pick(read, parent));
   };
 }

@@ -1,8 +1,9 @@
 // The shared part of a subscription event: the document executed once for every subscriber, with a
 // hole wherever a per-viewer field is, serialized into the text between the holes. A subscriber's
-// payload is that text with its own values in the holes, each computed by the field's own resolver
-// with the subscriber's context. The execution runs through graphql-js with a context that records
-// holes (src/delivery/per-viewer.ts), so every other field keeps its full GraphQL semantics.
+// payload is that text with its own values in the holes, picked from its state of the hole's
+// parent; the states of all subscribers are read together, one batch per parent. The execution
+// runs through graphql-js with a context that records holes (src/delivery/per-viewer.ts), so every
+// other field keeps its full GraphQL semantics.
 import {
   type DocumentNode,
   type ExecutionArgs,
@@ -22,7 +23,7 @@ import {
   visit,
   visitWithTypeInfo,
 } from 'graphql';
-import { type FieldResolver, type HoleRecorder, recordHolesIn } from './per-viewer.ts';
+import { type HoleRecorder, type ViewerState, recordHolesIn } from './per-viewer.ts';
 
 /**
  * How a document's events are produced for a group of subscribers:
@@ -63,9 +64,8 @@ export function modeOf(schema: GraphQLSchema, document: DocumentNode): Mode {
 interface Hole {
   path: readonly (string | number)[];
   parent: unknown;
-  args: unknown;
-  info: GraphQLResolveInfo;
-  resolve: FieldResolver<unknown, unknown, unknown, unknown>;
+  state: ViewerState<unknown, unknown, unknown>;
+  pick: (state: unknown, parent: unknown) => unknown;
   type: GraphQLLeafType;
   nonNull: boolean;
 }
@@ -84,10 +84,10 @@ export interface Template {
 class Recorder implements HoleRecorder {
   readonly holes: Hole[] = [];
 
-  hole(parent: unknown, args: unknown, info: GraphQLResolveInfo, resolve: FieldResolver<unknown, unknown, unknown, unknown>): unknown {
+  hole(parent: unknown, info: GraphQLResolveInfo, state: Hole['state'], pick: Hole['pick']): unknown {
     const nonNull = isNonNullType(info.returnType);
     const type = getNamedType(info.returnType) as GraphQLLeafType;
-    this.holes.push({ path: responsePathAsArray(info.path), parent, args, info, resolve, type, nonNull });
+    this.holes.push({ path: responsePathAsArray(info.path), parent, state, pick, type, nonNull });
     return type instanceof GraphQLEnumType ? type.getValues()[0]?.value : STAND_INS[type.name];
   }
 }
@@ -167,49 +167,46 @@ export function executeTemplate(
 }
 
 /** A subscriber's value for a hole, as JSON text; null when the field failed for this viewer. */
-function valueText(hole: Hole, value: unknown): string | null {
-  if (value === null || value === undefined) return hole.nonNull ? null : 'null';
+function valueText(hole: Hole, state: unknown): string | null {
   try {
+    const value = hole.pick(state, hole.parent);
+    if (value === null || value === undefined) return hole.nonNull ? null : 'null';
     return JSON.stringify(hole.type.serialize(value));
   } catch {
     return null;
   }
 }
 
-function join(template: Template, values: unknown[]): string | null {
-  const { pieces, holes } = template;
-  let text = pieces[0]!;
-  for (let i = 0; i < holes.length; i++) {
-    const value = valueText(holes[i]!, values[i]);
-    if (value === null) return null;
-    text += value + pieces[i + 1]!;
-  }
-  return text;
-}
-
-const FAILED = Symbol('failed');
-
 /**
- * The payload of `template` for one subscriber: its own value in each hole, computed by the field's
- * resolver with its context. Null when a value failed (an error, or null where the schema says
+ * Each subscriber's payload of `template`: the states behind its holes read for all `contexts` at
+ * once (one read per state and parent), then each subscriber's values put in the holes. A null
+ * payload means the field failed for that viewer (an error, or null where the schema says
  * non-null): that subscriber's event is then executed on its own, so it gets GraphQL's own answer.
+ * Rejects when a read fails.
  */
-export function fillTemplate(template: Template, context: unknown): string | null | Promise<string | null> {
-  const { holes } = template;
-  const values: unknown[] = new Array(holes.length);
-  let waiting = false;
-  for (let i = 0; i < holes.length; i++) {
-    const hole = holes[i]!;
-    try {
-      const value = hole.resolve(hole.parent, hole.args, context, hole.info);
-      if (value instanceof Promise) waiting = true;
-      values[i] = value;
-    } catch {
-      return null;
-    }
+export async function fillTemplate(template: Template, contexts: readonly unknown[]): Promise<(string | null)[]> {
+  const { pieces, holes } = template;
+  // One read per state and parent, however many holes pick from it.
+  const reads = new Map<ViewerState<unknown, unknown, unknown>, Map<unknown, Promise<unknown[]>>>();
+  for (const { state, parent } of holes) {
+    let byParent = reads.get(state);
+    if (!byParent) reads.set(state, (byParent = new Map()));
+    if (!byParent.has(parent)) byParent.set(parent, state.readMany(parent, contexts));
   }
-  if (!waiting) return join(template, values);
-  return Promise.all(values.map((value) => (value instanceof Promise ? value.catch(() => FAILED) : value))).then((settled) =>
-    settled.includes(FAILED) ? null : join(template, settled),
-  );
+  const states: unknown[][] = [];
+  for (const { state, parent } of holes) states.push(await reads.get(state)!.get(parent)!);
+  const payloads: (string | null)[] = new Array(contexts.length);
+  for (let i = 0; i < contexts.length; i++) {
+    let text: string | null = pieces[0]!;
+    for (let h = 0; h < holes.length; h++) {
+      const value = valueText(holes[h]!, states[h]![i]);
+      if (value === null) {
+        text = null;
+        break;
+      }
+      text += value + pieces[h + 1]!;
+    }
+    payloads[i] = text;
+  }
+  return payloads;
 }
