@@ -10,11 +10,23 @@ export interface Claims {
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 
+/** Verification keys, imported once per secret: importing one for every token costs as much as the check. */
+const verificationKeys = new Map<string, Promise<CryptoKey>>();
+
+function verificationKey(secret: string): Promise<CryptoKey> {
+  let imported = verificationKeys.get(secret);
+  if (!imported) {
+    imported = crypto.subtle.importKey('raw', key(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    verificationKeys.set(secret, imported);
+  }
+  return imported;
+}
+
 /** Verifies a token's signature, expiry and claims; any failure is UNAUTHENTICATED. */
 export async function verifyToken(token: string, secret: string): Promise<Claims> {
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, key(secret), { algorithms: ['HS256'] }));
+    ({ payload } = await jwtVerify(token, await verificationKey(secret), { algorithms: ['HS256'] }));
   } catch (error) {
     const reason = (error as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token is not valid';
     throw AppError.unauthenticated(`Sign in again: ${reason}`);

@@ -4,6 +4,7 @@
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './bus.ts';
+import { DeviceLog } from './device-log.ts';
 import { topics } from './events.ts';
 
 export interface PresenceTracker {
@@ -26,13 +27,16 @@ export class InProcessPresence implements PresenceTracker {
   readonly kind = 'in-process' as const;
   private readonly devices = new Map<string, Map<string, number>>();
   private readonly goingOffline = new Map<string, NodeJS.Timeout>();
+  private readonly deviceLog: DeviceLog;
 
   constructor(
     private readonly bus: EventBus,
     private readonly store: Store,
     private readonly graceMs: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.deviceLog = new DeviceLog(store, logger);
+  }
 
   async deviceConnected(userId: string, deviceId: string): Promise<void> {
     let devices = this.devices.get(userId);
@@ -48,8 +52,8 @@ export class InProcessPresence implements PresenceTracker {
       clearTimeout(pending);
       this.goingOffline.delete(userId);
     }
+    this.deviceLog.seen(userId, deviceId);
     if (!wasOnline) await this.bus.publish(topics.presence(userId), { userId, status: 'ONLINE', lastActiveAt: new Date() });
-    await this.recordDevice(userId, deviceId);
   }
 
   async deviceDisconnected(userId: string, deviceId: string): Promise<void> {
@@ -61,7 +65,7 @@ export class InProcessPresence implements PresenceTracker {
       return;
     }
     devices.delete(deviceId);
-    const recorded = this.recordDevice(userId, deviceId);
+    this.deviceLog.seen(userId, deviceId);
     if (devices.size === 0) {
       this.devices.delete(userId);
       const timer = setTimeout(() => {
@@ -70,16 +74,6 @@ export class InProcessPresence implements PresenceTracker {
       }, this.graceMs);
       timer.unref();
       this.goingOffline.set(userId, timer);
-    }
-    await recorded;
-  }
-
-  /** devices.lastSeenAt: when the device connected, then when it left. */
-  private async recordDevice(userId: string, deviceId: string): Promise<void> {
-    try {
-      await this.store.upsertDevice({ userId, deviceId, lastSeenAt: new Date() });
-    } catch (error) {
-      this.logger.warn({ err: error, userId }, 'could not record a device');
     }
   }
 

@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './bus.ts';
+import { DeviceLog } from './device-log.ts';
 import { type PresenceChange, topics } from './events.ts';
 import type { PresenceTracker } from './presence.ts';
 
@@ -137,6 +138,7 @@ export class RedisPresence implements PresenceTracker {
   private refreshing = false;
   private sweeping = false;
   private closed = false;
+  private readonly deviceLog: DeviceLog;
 
   constructor(
     url: string,
@@ -150,6 +152,7 @@ export class RedisPresence implements PresenceTracker {
       retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
     });
     this.redis.on('error', (error) => logger.debug({ err: error }, 'presence redis connection error'));
+    this.deviceLog = new DeviceLog(store, logger);
     this.refreshTimer = setInterval(() => void this.refresh(), Math.max(50, Math.floor(options.ttlMs / 3)));
     this.refreshTimer.unref();
     this.sweepTimer = setInterval(() => void this.sweep(), options.sweepMs);
@@ -189,7 +192,7 @@ export class RedisPresence implements PresenceTracker {
     this.cancelGrace(userId);
     // Sent before anything is awaited: a leave of the same device comes after it on the connection.
     const touched = connections === 0 ? this.touch([[userId, deviceId]]) : null;
-    const recorded = this.recordDevice(userId, deviceId);
+    this.deviceLog.seen(userId, deviceId);
     if (touched) {
       try {
         const [seq = 0] = await touched;
@@ -199,7 +202,6 @@ export class RedisPresence implements PresenceTracker {
         this.logger.warn({ err: error, userId }, 'could not record a device in redis; retrying with the next refresh');
       }
     }
-    await recorded;
   }
 
   async deviceDisconnected(userId: string, deviceId: string): Promise<void> {
@@ -213,14 +215,13 @@ export class RedisPresence implements PresenceTracker {
     devices.delete(deviceId);
     if (devices.size === 0) this.local.delete(userId);
     const left = this.leave(userId, deviceId);
-    const recorded = this.recordDevice(userId, deviceId);
+    this.deviceLog.seen(userId, deviceId);
     try {
       if (Number(await left) === 1) this.scheduleSettle(userId, this.options.graceMs);
     } catch (error) {
       // The entry is no longer refreshed: it expires and the sweeper takes the user offline.
       this.logger.warn({ err: error, userId }, 'could not remove a device from redis; it will expire');
     }
-    await recorded;
   }
 
   async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
@@ -232,14 +233,6 @@ export class RedisPresence implements PresenceTracker {
     const [[onlineError, inOnline], [pendingError, inPending]] = results as [[Error | null, (string | null)[]], [Error | null, (string | null)[]]];
     if (onlineError || pendingError) throw onlineError ?? pendingError;
     return new Set(ids.filter((_id, i) => inOnline[i] !== null || inPending[i] !== null));
-  }
-
-  private async recordDevice(userId: string, deviceId: string): Promise<void> {
-    try {
-      await this.store.upsertDevice({ userId, deviceId, lastSeenAt: new Date() });
-    } catch (error) {
-      this.logger.warn({ err: error, userId }, 'could not record a device');
-    }
   }
 
   private cancelGrace(userId: string): void {

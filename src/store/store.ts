@@ -103,8 +103,8 @@ export interface Store {
   /** Releases connections and files. */
   close(): Promise<void>;
 
-  /** Creates the user on first sight, else updates the profile from the token's claims. */
-  upsertUser(profile: UserProfile): Promise<User>;
+  /** Creates each user on first sight, else updates the profile from the token's claims; one unit. */
+  upsertUsers(profiles: readonly UserProfile[]): Promise<void>;
   /** Users with these ids, in any order; unknown ids are left out (likewise for every findXByIds). */
   findUsersByIds(ids: readonly string[]): Promise<User[]>;
   /** Records when the user was last seen online. */
@@ -166,6 +166,6 @@ export interface Store {
   /** Per key: other members whose delivery / read marker has reached the seq. */
   countReach(keys: readonly ReachKey[]): Promise<Reach[]>;
 
-  /** Registers a device or refreshes when it was last seen. */
-  upsertDevice(device: Device): Promise<void>;
+  /** Registers each device or moves when it was last seen forward; one unit. */
+  upsertDevices(devices: readonly Device[]): Promise<void>;
 }

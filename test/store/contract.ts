@@ -28,13 +28,21 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     });
 
     describe('users', () => {
-      it('provisions a user on first sight and updates the profile later, keeping lastActiveAt', async () => {
-        const created = await store.upsertUser({ id: 'contract-ann', name: 'ann', displayName: null, email: null });
-        expect(created).toEqual({ id: 'contract-ann', name: 'ann', displayName: null, email: null, lastActiveAt: null });
+      it('provisions users on first sight and updates their profiles later, keeping lastActiveAt', async () => {
+        await store.upsertUsers([
+          { id: 'contract-ann', name: 'ann', displayName: null, email: null },
+          { id: 'contract-bob', name: 'bob', displayName: null, email: null },
+        ]);
+        expect(byId(await store.findUsersByIds(['contract-ann', 'contract-bob']))).toEqual([
+          { id: 'contract-ann', name: 'ann', displayName: null, email: null, lastActiveAt: null },
+          { id: 'contract-bob', name: 'bob', displayName: null, email: null, lastActiveAt: null },
+        ]);
         const at = tick();
         await store.setUserLastActiveAt('contract-ann', at);
-        const updated = await store.upsertUser({ id: 'contract-ann', name: 'annie', displayName: 'Ann', email: 'a@x.io' });
-        expect(updated).toEqual({ id: 'contract-ann', name: 'annie', displayName: 'Ann', email: 'a@x.io', lastActiveAt: at });
+        await store.upsertUsers([{ id: 'contract-ann', name: 'annie', displayName: 'Ann', email: 'a@x.io' }]);
+        expect(await store.findUsersByIds(['contract-ann'])).toEqual([
+          { id: 'contract-ann', name: 'annie', displayName: 'Ann', email: 'a@x.io', lastActiveAt: at },
+        ]);
       });
 
       it('finds users by ids, leaving unknown ids out', async () => {
@@ -320,10 +328,13 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     });
 
     describe('devices', () => {
-      it('registers a device and refreshes when it was last seen', async () => {
+      it('registers devices and refreshes when they were last seen', async () => {
         const ann = await user(store, 'ann');
-        await store.upsertDevice({ userId: ann.id, deviceId: 'phone', lastSeenAt: tick() });
-        await expect(store.upsertDevice({ userId: ann.id, deviceId: 'phone', lastSeenAt: tick() })).resolves.toBeUndefined();
+        await store.upsertDevices([
+          { userId: ann.id, deviceId: 'phone', lastSeenAt: tick() },
+          { userId: ann.id, deviceId: 'laptop', lastSeenAt: tick() },
+        ]);
+        await expect(store.upsertDevices([{ userId: ann.id, deviceId: 'phone', lastSeenAt: tick() }])).resolves.toBeUndefined();
       });
     });
   });

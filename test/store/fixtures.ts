@@ -11,7 +11,9 @@ export function tick(): Date {
 }
 
 export async function user(store: Store, name: string) {
-  return store.upsertUser({ id: `u-${name}-${newId('x')}`, name, displayName: null, email: null });
+  const id = `u-${name}-${newId('x')}`;
+  await store.upsertUsers([{ id, name, displayName: null, email: null }]);
+  return (await store.findUsersByIds([id]))[0]!;
 }
 
 export function groupChannel(orgId: string, name: string, at = tick()): Channel {

@@ -40,7 +40,7 @@ describe('sqlite: processes sharing one file', () => {
         writer.once('exit', (code) => reject(new Error(`writer exited with ${code}`)));
       });
       const store = new SqliteStore(file);
-      await store.upsertUser({ id: 'u1', name: 'ann', displayName: null, email: null });
+      await store.upsertUsers([{ id: 'u1', name: 'ann', displayName: null, email: null }]);
       expect((await store.findUsersByIds(['u1'])).map((user) => user.name)).toEqual(['ann']);
       await store.close();
     } finally {

@@ -11,11 +11,11 @@ export type Devices = StoreCollection<DeviceDoc>;
 
 export const deviceIndexes: readonly IndexSpec[] = [{ key: { userId: 1, deviceId: 1 }, name: 'userId_1_deviceId_1', unique: true }];
 
-/** Registers the device, or moves when it was last seen forward ($max: a late report never wins). */
-export async function upsertDevice(devices: Devices, device: Device): Promise<void> {
-  await devices.updateOne(
-    { userId: device.userId, deviceId: device.deviceId },
-    { $max: { lastSeenAt: device.lastSeenAt } },
-    { upsert: true },
+/** Registers each device, or moves when it was last seen forward ($max: a late report never wins). */
+export async function upsertDevices(devices: Devices, records: readonly Device[]): Promise<void> {
+  await Promise.all(
+    records.map((device) =>
+      devices.updateOne({ userId: device.userId, deviceId: device.deviceId }, { $max: { lastSeenAt: device.lastSeenAt } }, { upsert: true }),
+    ),
   );
 }

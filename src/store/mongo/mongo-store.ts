@@ -108,8 +108,8 @@ export class MongoStore implements Store {
     await this.options.close?.();
   }
 
-  upsertUser(profile: UserProfile) {
-    return this.guard(() => users.upsertProfile(this.users, profile));
+  upsertUsers(profiles: readonly UserProfile[]) {
+    return this.guard(() => users.upsertProfiles(this.users, profiles));
   }
 
   findUsersByIds(ids: readonly string[]) {
@@ -269,8 +269,8 @@ export class MongoStore implements Store {
     return this.guard(() => channelMembers.countReach(this.channelMembers, keys));
   }
 
-  upsertDevice(device: Device) {
-    return this.guard(() => devices.upsertDevice(this.devices, device));
+  upsertDevices(records: readonly Device[]) {
+    return this.guard(() => devices.upsertDevices(this.devices, records));
   }
 }
 

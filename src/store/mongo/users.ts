@@ -23,17 +23,20 @@ export function toUser(doc: UserDoc): User {
   };
 }
 
-/** Creates the user, or updates the profile and keeps lastActiveAt; one atomic upsert. */
-export async function upsertProfile(users: Users, profile: UserProfile): Promise<User> {
-  const doc = await users.findOneAndUpdate(
-    { _id: profile.id },
-    {
-      $set: { name: profile.name, displayName: profile.displayName, email: profile.email },
-      $setOnInsert: { lastActiveAt: null },
-    },
-    { upsert: true, returnDocument: 'after' },
+/** Creates each user, or updates the profile and keeps lastActiveAt; one atomic upsert per user, sent together. */
+export async function upsertProfiles(users: Users, profiles: readonly UserProfile[]): Promise<void> {
+  await Promise.all(
+    profiles.map((profile) =>
+      users.updateOne(
+        { _id: profile.id },
+        {
+          $set: { name: profile.name, displayName: profile.displayName, email: profile.email },
+          $setOnInsert: { lastActiveAt: null },
+        },
+        { upsert: true },
+      ),
+    ),
   );
-  return toUser(doc!);
 }
 
 /** Users with these ids (unknown ids left out). */

@@ -133,14 +133,16 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 
-  async upsertUser(profile: UserProfile) {
-    const row = this.get<UserRow>(
-      `INSERT INTO users (id, name, displayName, email, lastActiveAt) VALUES (?, ?, ?, ?, NULL)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, displayName = excluded.displayName, email = excluded.email
-       RETURNING *`,
-      profile.id, profile.name, profile.displayName, profile.email,
-    );
-    return toUser(row!);
+  async upsertUsers(profiles: readonly UserProfile[]) {
+    this.unit(() => {
+      for (const profile of profiles) {
+        this.run(
+          `INSERT INTO users (id, name, displayName, email, lastActiveAt) VALUES (?, ?, ?, ?, NULL)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, displayName = excluded.displayName, email = excluded.email`,
+          profile.id, profile.name, profile.displayName, profile.email,
+        );
+      }
+    });
   }
 
   async findUsersByIds(ids: readonly string[]) {
@@ -399,11 +401,15 @@ export class SqliteStore implements Store {
     );
   }
 
-  async upsertDevice(device: Device) {
-    this.run(
-      `INSERT INTO devices (userId, deviceId, lastSeenAt) VALUES (?, ?, ?)
-       ON CONFLICT (userId, deviceId) DO UPDATE SET lastSeenAt = excluded.lastSeenAt`,
-      device.userId, device.deviceId, device.lastSeenAt.getTime(),
-    );
+  async upsertDevices(devices: readonly Device[]) {
+    this.unit(() => {
+      for (const device of devices) {
+        this.run(
+          `INSERT INTO devices (userId, deviceId, lastSeenAt) VALUES (?, ?, ?)
+           ON CONFLICT (userId, deviceId) DO UPDATE SET lastSeenAt = max(lastSeenAt, excluded.lastSeenAt)`,
+          device.userId, device.deviceId, device.lastSeenAt.getTime(),
+        );
+      }
+    });
   }
 }
