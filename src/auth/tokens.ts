@@ -6,6 +6,8 @@ export interface Claims {
   sub: string;
   name: string;
   email: string | null;
+  /** When the token expires (ms since the epoch); null when it names no expiry. */
+  expiresAt: number | null;
 }
 
 const key = (secret: string) => new TextEncoder().encode(secret);
@@ -31,7 +33,7 @@ export async function verifyToken(token: string, secret: string): Promise<Claims
     const reason = (error as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token is not valid';
     throw AppError.unauthenticated(`Sign in again: ${reason}`);
   }
-  const { sub, name, email } = payload;
+  const { sub, name, email, exp } = payload;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) {
     throw AppError.unauthenticated('Sign in again: the token names no user (sub)');
   }
@@ -39,6 +41,7 @@ export async function verifyToken(token: string, secret: string): Promise<Claims
     sub,
     name: typeof name === 'string' && name.trim() !== '' ? name.trim() : sub,
     email: typeof email === 'string' ? email : null,
+    expiresAt: typeof exp === 'number' ? exp * 1000 : null,
   };
 }
 
