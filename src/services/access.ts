@@ -36,8 +36,11 @@ export async function requireChannelMember(
   channelId: string,
   field = 'channelId',
 ): Promise<{ channel: Channel; member: ChannelMember }> {
-  const channel = await requireVisibleChannel(ctx, channelId, field);
-  const member = await ctx.loaders.channelMember.load({ channelId, userId: ctx.viewer.id });
+  // Read together: the membership is the same whatever the channel turns out to be.
+  const [channel, member] = await Promise.all([
+    requireVisibleChannel(ctx, channelId, field),
+    ctx.loaders.channelMember.load({ channelId, userId: ctx.viewer.id }),
+  ]);
   if (!member) throw AppError.forbidden('Join the channel first: only its members can read and send messages');
   return { channel, member };
 }
