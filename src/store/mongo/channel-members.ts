@@ -18,8 +18,6 @@ export type ChannelMembers = StoreCollection<ChannelMemberDoc>;
 export const channelMemberIndexes: readonly IndexSpec[] = [
   { key: { channelId: 1, userId: 1 }, name: 'channelId_1_userId_1', unique: true },
   { key: { userId: 1, channelId: 1 }, name: 'userId_1_channelId_1' },
-  { key: { channelId: 1, lastReadSeq: 1 }, name: 'channelId_1_lastReadSeq_1' },
-  { key: { channelId: 1, lastDeliveredSeq: 1 }, name: 'channelId_1_lastDeliveredSeq_1' },
 ];
 
 /** The domain record of a stored membership. */

@@ -49,8 +49,9 @@ CREATE TABLE IF NOT EXISTS channel_members (
   PRIMARY KEY (channelId, userId)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS channel_members_by_user ON channel_members (userId, channelId);
-CREATE INDEX IF NOT EXISTS channel_members_by_read ON channel_members (channelId, lastReadSeq);
-CREATE INDEX IF NOT EXISTS channel_members_by_delivered ON channel_members (channelId, lastDeliveredSeq);
+-- Receipts are read from marker_counts: indexes on the markers would only slow every marker move.
+DROP INDEX IF EXISTS channel_members_by_read;
+DROP INDEX IF EXISTS channel_members_by_delivered;
 
 -- Read receipts without counting members (see ../marker-counts.ts): per channel, how many members'
 -- read / delivery marker lies in [seq, seq + span); span 1 is one seq, span BUCKET_SPAN a bucket.
