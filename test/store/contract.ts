@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.ts';
 import { StoreError } from '../../src/store/store.ts';
 import { directChannel, draft, groupChannel, organization, tick, user } from './fixtures.ts';
+import { expectExactReceipts, liveChannels } from './receipts.ts';
 
 export interface StoreUnderTest {
   store: Store;
@@ -324,6 +325,25 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
           { delivered: 1, read: 0 },
           { delivered: 1, read: 1 },
         ]);
+      });
+
+      it('counts a member who joins late from the newest message, and one who left no more', async () => {
+        const { ann, bob, cat, channel } = await room();
+        const dan = await user(store, 'dan');
+        for (let i = 0; i < 3; i++) await store.appendMessage(draft(channel.id, ann.id, `m${i}`));
+        await store.advanceReadMarker(channel.id, bob.id, 1);
+        await store.addChannelMember(channel.id, dan.id, tick());
+        const keys = [1, 2, 3].map((seq) => ({ channelId: channel.id, seq, authorId: ann.id }));
+        expect(await store.countReach(keys)).toEqual([{ delivered: 2, read: 2 }, { delivered: 1, read: 1 }, { delivered: 1, read: 1 }]);
+        await store.removeChannelMember(channel.id, dan.id);
+        await store.removeChannelMember(channel.id, bob.id);
+        await store.advanceDeliveryMarker(channel.id, cat.id, 3);
+        expect(await store.countReach(keys)).toEqual([1, 2, 3].map(() => ({ delivered: 1, read: 0 })));
+      });
+
+      it('keeps receipts exact for every message through sends, reads, acks, joins and leaves', async () => {
+        // Enough sends for one channel's seqs to pass BUCKET_SPAN (256), so buckets add up too.
+        await liveChannels(store, 900, (channelIds) => expectExactReceipts(store, channelIds), 225);
       });
     });
 

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { MARKER_COUNTS } from '../../src/store/mongo/marker-counts.ts';
 import { MongoStore, openMongoStore } from '../../src/store/mongo/mongo-store.ts';
 import { MingoDb } from '../support/mingo-db.ts';
 import { storeContract } from './contract.ts';
+import { expectExactReceipts, liveChannels } from './receipts.ts';
 
 // The MongoDB store's own code on mingo, standing in for the driver's collections: once as a
 // standalone server (no transactions: the ordered-writes fallback), once with units run as
@@ -41,6 +43,41 @@ describe.skipIf(!url)('mongodb (server)', () => {
         }
       },
     };
+  });
+});
+
+describe('mongodb (mingo, transactions): read receipts', () => {
+  /** A store starting up on db as a server process does. */
+  async function startOn(db: MingoDb) {
+    const store = new MongoStore(db, { transactions: db.transactions });
+    await store.ensureIndexes();
+    return store;
+  }
+
+  it('fills the marker counts once at start-up for memberships stored before they existed', async () => {
+    const db = new MingoDb();
+    let channelIds: readonly string[] = [];
+    await liveChannels(await startOn(db), 200, async (ids) => void (channelIds = ids));
+    // The deployment as a store without the counts left it: no counts, markers that store moved.
+    const counts = db.collection(MARKER_COUNTS);
+    counts.docs = [];
+    const members = db.collection('channelMembers');
+    members.docs = members.docs.map((doc) => ({ ...doc, lastReadSeq: Math.floor(doc.lastReadSeq / 2) }));
+
+    const store = await startOn(db);
+    await expectExactReceipts(store, channelIds);
+    const filled = counts.docs.length;
+    await startOn(db);
+    expect(counts.docs).toHaveLength(filled);
+    await expectExactReceipts(store, channelIds);
+    // A process that died part-way through the fill left counts but not the mark of a finished fill:
+    // the next start-up counts the channels again, replacing what they held rather than adding to it.
+    counts.docs = counts.docs.filter((doc) => doc.channelId !== '');
+    await startOn(db);
+    await expectExactReceipts(store, channelIds);
+    // Moves from here on keep them exact, and leave no document at zero behind.
+    await liveChannels(store, 150, (ids) => expectExactReceipts(store, ids));
+    expect(counts.docs.filter((doc) => doc.read < 0 || doc.delivered < 0 || (doc.channelId !== '' && doc.read === 0 && doc.delivered === 0))).toEqual([]);
   });
 });
 

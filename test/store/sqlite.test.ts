@@ -4,8 +4,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { storeContract } from './contract.ts';
+import { expectExactReceipts, liveChannels } from './receipts.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -45,6 +47,61 @@ describe('sqlite: processes sharing one file', () => {
       await store.close();
     } finally {
       writer.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sqlite: read receipts', () => {
+  /** Marker counts that no member is in, or below zero: none should be left behind. */
+  function emptyOrNegativeCounts(file: string): number {
+    const db = new Database(file, { readonly: true });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM marker_counts WHERE (read = 0 AND delivered = 0) OR read < 0 OR delivered < 0').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+
+  it('fills the marker counts once when it opens a file written before they existed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-store-'));
+    const file = join(dir, 'chat.db');
+    try {
+      let channelIds: readonly string[] = [];
+      const writer = new SqliteStore(file);
+      await liveChannels(writer, 300, async (ids) => void (channelIds = ids));
+      await writer.close();
+      // The file as a store without the counts left it: its tables and rows, with markers that store moved.
+      const old = new Database(file);
+      old.exec('DROP TABLE marker_counts');
+      old.exec('UPDATE channel_members SET lastReadSeq = lastReadSeq / 2');
+      old.close();
+
+      const store = new SqliteStore(file);
+      await expectExactReceipts(store, channelIds);
+      await store.close();
+      const reopened = new SqliteStore(file);
+      await expectExactReceipts(reopened, channelIds);
+      const [member] = await reopened.listChannelMembers(channelIds[1]!, null, 1);
+      const [channel] = await reopened.findChannelsByIds([channelIds[1]!]);
+      await reopened.advanceReadMarker(channel!.id, member!.userId, channel!.lastSeq);
+      await expectExactReceipts(reopened, channelIds);
+      await reopened.close();
+      expect(emptyOrNegativeCounts(file)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves no marker count at zero behind as members move on and leave', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-store-'));
+    const file = join(dir, 'chat.db');
+    try {
+      const store = new SqliteStore(file);
+      await liveChannels(store, 300, async () => undefined);
+      await store.close();
+      expect(emptyOrNegativeCounts(file)).toBe(0);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -3,15 +3,14 @@
 // standalone way is not $inc-then-insert: see the top of messages.ts.
 import type { Message } from '../../domain/types.ts';
 import { type MessageDraft, StoreError } from '../store.ts';
-import * as channelMembers from './channel-members.ts';
 import * as channels from './channels.ts';
 import type { Session } from './database.ts';
 import { isConnectionError, isDuplicateKey, isDuplicateOn } from './errors.ts';
+import { type MarkerCollections, advanceMarkers } from './member-markers.ts';
 import * as messages from './messages.ts';
 
-export interface AppendCollections {
+export interface AppendCollections extends MarkerCollections {
   channels: channels.Channels;
-  channelMembers: channelMembers.ChannelMembers;
   messages: messages.Messages;
 }
 
@@ -33,6 +32,11 @@ async function storedDuplicate(c: AppendCollections, draft: MessageDraft, sessio
   return stored ? { message: stored, created: false } : null;
 }
 
+/** Moves the author's markers (and the marker counts) to their own new message, so one's own messages are never unread. */
+async function coverOwnMessage(c: AppendCollections, draft: MessageDraft, seq: number, session: Session): Promise<void> {
+  await advanceMarkers(c, draft.channelId, draft.authorId, seq, true, session);
+}
+
 /** The body of the append transaction: check, $inc, insert, move the author's markers. */
 export async function appendInTransaction(c: AppendCollections, draft: MessageDraft, session: Session): Promise<Appended> {
   const stored = await storedDuplicate(c, draft, session);
@@ -40,7 +44,7 @@ export async function appendInTransaction(c: AppendCollections, draft: MessageDr
   const seq = await channels.takeNextSeq(c.channels, draft.channelId, draft.sentAt, session);
   if (seq === null) throw noSuchChannel(draft.channelId);
   const message = await messages.insertMessage(c.messages, draft, seq, session);
-  await channelMembers.coverOwnMessage(c.channelMembers, draft.channelId, draft.authorId, seq, session);
+  await coverOwnMessage(c, draft, seq, session);
   return { message, created: true };
 }
 
@@ -64,7 +68,7 @@ export async function appendWithoutTransaction(c: AppendCollections, draft: Mess
     const outcome = await claim(c, draft, seq);
     if (outcome === 'stored') {
       await channels.coverStoredMessage(c.channels, draft.channelId, seq, draft.sentAt);
-      await channelMembers.coverOwnMessage(c.channelMembers, draft.channelId, draft.authorId, seq, undefined);
+      await coverOwnMessage(c, draft, seq, undefined);
       return { message: { ...draft, mentions: [...draft.mentions], seq }, created: true };
     }
     if (outcome !== 'seq taken') return outcome;

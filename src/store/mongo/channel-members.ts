@@ -1,9 +1,11 @@
 // channelMembers: one document per (channel, user) with the member's read and delivery markers.
 // {channelId, userId} is unique and decides who joins first; {userId, channelId} lists a user's
-// channels; {channelId, lastReadSeq} and {channelId, lastDeliveredSeq} count how far a message has
-// reached. Markers only move forward ($max), and the read marker never passes the delivery marker.
+// channels. How far a message has reached is read from markerCounts (marker-counts.ts), which every
+// write here that moves, adds or removes markers reports to through the markers before and after.
+// Markers only move forward ($max), and the read marker never passes the delivery marker.
 import type { ChannelMember } from '../../domain/types.ts';
-import type { ChannelMemberKey, MarkerMove, Reach, ReachKey } from '../store.ts';
+import type { Markers } from '../marker-counts.ts';
+import { type ChannelMemberKey, type MarkerMove, StoreError } from '../store.ts';
 import { type IndexSpec, type Session, type StoreCollection, within } from './database.ts';
 
 export const CHANNEL_MEMBERS = 'channelMembers';
@@ -16,8 +18,6 @@ export type ChannelMembers = StoreCollection<ChannelMemberDoc>;
 export const channelMemberIndexes: readonly IndexSpec[] = [
   { key: { channelId: 1, userId: 1 }, name: 'channelId_1_userId_1', unique: true },
   { key: { userId: 1, channelId: 1 }, name: 'userId_1_channelId_1' },
-  { key: { channelId: 1, lastReadSeq: 1 }, name: 'channelId_1_lastReadSeq_1' },
-  { key: { channelId: 1, lastDeliveredSeq: 1 }, name: 'channelId_1_lastDeliveredSeq_1' },
 ];
 
 /** The domain record of a stored membership. */
@@ -64,18 +64,32 @@ export async function insertFirstMembers(
   await members.insertMany(docs, within(session));
 }
 
-/** Removes the membership; true when this call removed it. */
+/** A removal whose member's markers keep moving is retried this many times. */
+const MAX_REMOVALS = 100;
+
+/**
+ * Removes the membership; the member this call removed, else null. The delete names the markers
+ * it read, so without a transaction the markers counted out are the ones removed: a marker moved
+ * in between makes the delete miss, and it is tried again.
+ */
 export async function deleteMember(members: ChannelMembers, channelId: string, userId: string, session: Session) {
-  return (await members.deleteOne({ channelId, userId }, within(session))).deletedCount === 1;
+  for (let attempt = 0; attempt < MAX_REMOVALS; attempt++) {
+    const doc = await members.findOne({ channelId, userId }, within(session));
+    if (!doc) return null;
+    const { lastReadSeq, lastDeliveredSeq } = doc;
+    const { deletedCount } = await members.deleteOne({ channelId, userId, lastReadSeq, lastDeliveredSeq }, within(session));
+    if (deletedCount === 1) return toChannelMember(doc);
+  }
+  throw new StoreError('unavailable', `the markers of ${userId} in ${channelId} keep moving; not removed`);
 }
 
 /** Memberships among these pairs: one query, one $or branch per channel. */
-export async function findByKeys(members: ChannelMembers, keys: readonly ChannelMemberKey[]): Promise<ChannelMember[]> {
+export async function findByKeys(members: ChannelMembers, keys: readonly ChannelMemberKey[], session?: Session): Promise<ChannelMember[]> {
   if (keys.length === 0) return [];
   const usersByChannel = new Map<string, string[]>();
   for (const { channelId, userId } of keys) usersByChannel.set(channelId, [...(usersByChannel.get(channelId) ?? []), userId]);
   const branches = [...usersByChannel].map(([channelId, userIds]) => ({ channelId, userId: { $in: userIds } }));
-  return (await members.find({ $or: branches }).toArray()).map(toChannelMember);
+  return (await members.find({ $or: branches }, within(session)).toArray()).map(toChannelMember);
 }
 
 /** The channel's members after afterUserId, in user id order ({channelId, userId}). */
@@ -90,6 +104,11 @@ export async function findChannelIdsOfUser(members: ChannelMembers, userId: stri
   return docs.map((d) => d.channelId);
 }
 
+/** A member's markers. */
+export function markersOf(member: Pick<ChannelMember, 'lastReadSeq' | 'lastDeliveredSeq'>): Markers {
+  return { read: member.lastReadSeq, delivered: member.lastDeliveredSeq };
+}
+
 /**
  * Moves the delivery marker (and the read marker too when read) forward to seq, atomically on one
  * document; the document before the update gives both sides of the move. null when not a member.
@@ -100,9 +119,10 @@ export async function moveMarkers(
   userId: string,
   seq: number,
   read: boolean,
+  session: Session,
 ): Promise<MarkerMove | null> {
   const update = read ? { lastDeliveredSeq: seq, lastReadSeq: seq } : { lastDeliveredSeq: seq };
-  const doc = await members.findOneAndUpdate({ channelId, userId }, { $max: update }, { returnDocument: 'before' });
+  const doc = await members.findOneAndUpdate({ channelId, userId }, { $max: update }, { returnDocument: 'before', ...within(session) });
   if (!doc) return null;
   const before = toChannelMember(doc);
   const after = {
@@ -113,32 +133,17 @@ export async function moveMarkers(
   return { before, after };
 }
 
-/**
- * Per key, the other members whose delivery / read marker has reached the seq: one aggregation.
- * The $match takes, per key, the members at or past the seq through {channelId, lastDeliveredSeq}
- * and {channelId, lastReadSeq}; the $group then counts each key over that small set.
- */
-export async function countReach(members: ChannelMembers, keys: readonly ReachKey[]): Promise<Reach[]> {
-  if (keys.length === 0) return [];
-  const branches = keys.flatMap(({ channelId, seq }) => [
-    { channelId, lastDeliveredSeq: { $gte: seq } },
-    { channelId, lastReadSeq: { $gte: seq } },
-  ]);
-  const reached = (i: number, marker: string) => {
-    const { channelId, seq, authorId } = keys[i]!;
-    const test = { $and: [{ $eq: ['$channelId', channelId] }, { $ne: ['$userId', authorId] }, { $gte: [`$${marker}`, seq] }] };
-    return { $sum: { $cond: [test, 1, 0] } };
-  };
-  const group: Record<string, unknown> = { _id: null };
-  keys.forEach((_, i) => {
-    group[`d${i}`] = reached(i, 'lastDeliveredSeq');
-    group[`r${i}`] = reached(i, 'lastReadSeq');
-  });
-  const [counts] = await members.aggregate<Record<string, number>>([{ $match: { $or: branches } }, { $group: group }]).toArray();
-  return keys.map((_, i) => ({ delivered: counts?.[`d${i}`] ?? 0, read: counts?.[`r${i}`] ?? 0 }));
+/** The id of the first channel after afterChannelId that has members, in id order ({channelId, userId}); null past the last. */
+export async function findNextChannelId(members: ChannelMembers, afterChannelId: string): Promise<string | null> {
+  const [doc] = await members
+    .find({ channelId: { $gt: afterChannelId } }, { sort: { channelId: 1 }, limit: 1, projection: { _id: 0, channelId: 1 } })
+    .toArray();
+  return doc ? doc.channelId : null;
 }
 
-/** Moves the author's markers to their own new message, so one's own messages are never unread. */
-export async function coverOwnMessage(members: ChannelMembers, channelId: string, userId: string, seq: number, session: Session) {
-  await members.updateOne({ channelId, userId }, { $max: { lastReadSeq: seq, lastDeliveredSeq: seq } }, within(session));
+/** Every member of the channel with their markers ({channelId, userId}). */
+export async function findMarkersOfChannel(members: ChannelMembers, channelId: string, session: Session) {
+  const projection = { _id: 0, userId: 1, lastReadSeq: 1, lastDeliveredSeq: 1 };
+  const docs = await members.find({ channelId }, { projection, ...within(session) }).toArray();
+  return docs.map((d) => ({ userId: d.userId, markers: markersOf(d) }));
 }

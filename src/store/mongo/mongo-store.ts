@@ -24,6 +24,8 @@ import { connectMongo, unusable } from './connection.ts';
 import { type IndexSpec, type Session, type StoreDatabase, type TransactionRunner, ensureIndexes } from './database.ts';
 import * as devices from './devices.ts';
 import { translate } from './errors.ts';
+import * as markerCounts from './marker-counts.ts';
+import * as memberMarkers from './member-markers.ts';
 import * as messages from './messages.ts';
 import * as orgMembers from './org-members.ts';
 import * as organizations from './organizations.ts';
@@ -45,6 +47,7 @@ const INDEXES: readonly (readonly [string, readonly IndexSpec[]])[] = [
   [channelMembers.CHANNEL_MEMBERS, channelMembers.channelMemberIndexes],
   [messages.MESSAGES, messages.messageIndexes],
   [devices.DEVICES, devices.deviceIndexes],
+  [markerCounts.MARKER_COUNTS, markerCounts.markerCountIndexes],
 ];
 
 export class MongoStore implements Store {
@@ -56,6 +59,9 @@ export class MongoStore implements Store {
   private readonly channelMembers: channelMembers.ChannelMembers;
   private readonly messages: messages.Messages;
   private readonly devices: devices.Devices;
+  private readonly markerCounts: markerCounts.MarkerCounts;
+  /** The collections a marker write changes together. */
+  private readonly markers: memberMarkers.MarkerCollections;
   private readonly transactions: TransactionRunner | null;
 
   /** A store over db (the driver's Db, or a stand-in); see openMongoStore for connecting to a server. */
@@ -70,6 +76,8 @@ export class MongoStore implements Store {
     this.channelMembers = db.collection(channelMembers.CHANNEL_MEMBERS);
     this.messages = db.collection(messages.MESSAGES);
     this.devices = db.collection(devices.DEVICES);
+    this.markerCounts = db.collection(markerCounts.MARKER_COUNTS);
+    this.markers = { channelMembers: this.channelMembers, markerCounts: this.markerCounts };
     this.transactions = options.transactions ?? null;
   }
 
@@ -78,11 +86,12 @@ export class MongoStore implements Store {
     return this.transactions !== null;
   }
 
-  /** Creates every collection and its declared indexes; run at start-up (idempotent). */
+  /** Creates every collection and its declared indexes, and fills the marker counts once; run at start-up (idempotent). */
   async ensureIndexes(): Promise<void> {
     await this.guard(async () => {
       for (const [name, indexes] of INDEXES) await ensureIndexes(this.db, name, indexes);
     });
+    await this.guard(() => markerCounts.fillOnce(this.markerCounts, this.channelMembers, (fn) => this.unit(fn)));
   }
 
   /** Runs fn, with driver errors in the store's vocabulary. */
@@ -173,7 +182,7 @@ export class MongoStore implements Store {
   private async insertFirstMembers(channel: Channel, memberIds: readonly string[], session: Session) {
     const userIds = [...new Set(memberIds)];
     if (userIds.length === 0) return;
-    await channelMembers.insertFirstMembers(this.channelMembers, channel.id, userIds, channel.createdAt, session);
+    await memberMarkers.addFirstMembers(this.markers, channel.id, userIds, channel.createdAt, session);
     await channels.addToMemberCount(this.channels, channel.id, userIds.length, session);
   }
 
@@ -181,7 +190,7 @@ export class MongoStore implements Store {
   private async insertMember(channelId: string, userId: string, at: Date, session: Session) {
     const lastSeq = await channels.findLastSeq(this.channels, channelId, session);
     if (lastSeq === null) return null;
-    const member = await channelMembers.insertIfAbsent(this.channelMembers, channelId, userId, lastSeq, at, session);
+    const member = await memberMarkers.addMember(this.markers, channelId, userId, lastSeq, at, session);
     if (member) await channels.addToMemberCount(this.channels, channelId, 1, session);
     return member;
   }
@@ -211,7 +220,7 @@ export class MongoStore implements Store {
 
   removeChannelMember(channelId: string, userId: string) {
     return this.unit(async (session) => {
-      if (!(await channelMembers.deleteMember(this.channelMembers, channelId, userId, session))) return false;
+      if (!(await memberMarkers.removeMember(this.markers, channelId, userId, session))) return false;
       await channels.addToMemberCount(this.channels, channelId, -1, session);
       return true;
     });
@@ -226,15 +235,15 @@ export class MongoStore implements Store {
   }
 
   advanceReadMarker(channelId: string, userId: string, seq: number) {
-    return this.guard(() => channelMembers.moveMarkers(this.channelMembers, channelId, userId, seq, true));
+    return this.unit((session) => memberMarkers.advanceMarkers(this.markers, channelId, userId, seq, true, session));
   }
 
   advanceDeliveryMarker(channelId: string, userId: string, seq: number) {
-    return this.guard(() => channelMembers.moveMarkers(this.channelMembers, channelId, userId, seq, false));
+    return this.unit((session) => memberMarkers.advanceMarkers(this.markers, channelId, userId, seq, false, session));
   }
 
   appendMessage(draft: MessageDraft) {
-    const c: AppendCollections = { channels: this.channels, channelMembers: this.channelMembers, messages: this.messages };
+    const c: AppendCollections = { ...this.markers, channels: this.channels, messages: this.messages };
     const transactions = this.transactions;
     if (!transactions) return this.guard(() => appendWithoutTransaction(c, draft));
     return this.guard(async () => {
@@ -266,7 +275,7 @@ export class MongoStore implements Store {
   }
 
   countReach(keys: readonly ReachKey[]): Promise<Reach[]> {
-    return this.guard(() => channelMembers.countReach(this.channelMembers, keys));
+    return this.unit((session) => markerCounts.countReach(this.markerCounts, this.channelMembers, keys, session));
   }
 
   upsertDevices(records: readonly Device[]) {

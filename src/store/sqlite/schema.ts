@@ -49,8 +49,21 @@ CREATE TABLE IF NOT EXISTS channel_members (
   PRIMARY KEY (channelId, userId)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS channel_members_by_user ON channel_members (userId, channelId);
-CREATE INDEX IF NOT EXISTS channel_members_by_read ON channel_members (channelId, lastReadSeq);
-CREATE INDEX IF NOT EXISTS channel_members_by_delivered ON channel_members (channelId, lastDeliveredSeq);
+-- Receipts are read from marker_counts: indexes on the markers would only slow every marker move.
+DROP INDEX IF EXISTS channel_members_by_read;
+DROP INDEX IF EXISTS channel_members_by_delivered;
+
+-- Read receipts without counting members (see ../marker-counts.ts): per channel, how many members'
+-- read / delivery marker lies in [seq, seq + span); span 1 is one seq, span BUCKET_SPAN a bucket.
+-- Kept in the transaction of every marker move; rows that reach 0 are deleted.
+CREATE TABLE IF NOT EXISTS marker_counts (
+  channelId TEXT NOT NULL,
+  span INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  read INTEGER NOT NULL,
+  delivered INTEGER NOT NULL,
+  PRIMARY KEY (channelId, span, seq)
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS messages (
   id TEXT PRIMARY KEY,

@@ -33,6 +33,7 @@ import {
   toOrganization,
   toUser,
 } from './rows.ts';
+import { countReach, fillMarkerCounts, hasMarkerCounts, markersOf, moveCounts } from './marker-counts.ts';
 import { SCHEMA } from './schema.ts';
 
 const UNIQUE_KEYS: Record<string, string> = {
@@ -89,8 +90,13 @@ export class SqliteStore implements Store {
     // WAL with NORMAL sync survives a killed process (only an OS crash may lose the last commits).
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = OFF');
-    // One IMMEDIATE transaction, so processes starting together create the tables one after another.
-    this.db.transaction(() => this.db.exec(SCHEMA)).immediate();
+    // One IMMEDIATE transaction, so processes starting together create the tables one after another
+    // (and only the first to create the marker counts fills them).
+    this.db.transaction(() => {
+      const counted = hasMarkerCounts(this.db);
+      this.db.exec(SCHEMA);
+      if (!counted) fillMarkerCounts(this.db);
+    }).immediate();
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -103,6 +109,9 @@ export class SqliteStore implements Store {
     }
     return statement;
   }
+
+  /** sql, for the helpers of the other files of the store. */
+  private readonly prepare = (text: string) => this.sql(text);
 
   private all<Row>(text: string, ...params: unknown[]): Row[] {
     return this.sql(text).all(...params) as Row[];
@@ -234,6 +243,7 @@ export class SqliteStore implements Store {
     );
     if (!row) return null;
     this.run('UPDATE channels SET memberCount = memberCount + 1 WHERE id = ?', channelId);
+    moveCounts(this.prepare, channelId, [{ before: null, after: markersOf(row) }]);
     return toChannelMember(row);
   }
 
@@ -271,9 +281,10 @@ export class SqliteStore implements Store {
 
   async removeChannelMember(channelId: string, userId: string) {
     return this.unit(() => {
-      const removed = this.run('DELETE FROM channel_members WHERE channelId = ? AND userId = ?', channelId, userId);
-      if (removed.changes === 0) return false;
+      const removed = this.get<ChannelMemberRow>('DELETE FROM channel_members WHERE channelId = ? AND userId = ? RETURNING *', channelId, userId);
+      if (!removed) return false;
       this.run('UPDATE channels SET memberCount = memberCount - 1 WHERE id = ?', channelId);
+      moveCounts(this.prepare, channelId, [{ before: markersOf(removed), after: null }]);
       return true;
     });
   }
@@ -302,17 +313,21 @@ export class SqliteStore implements Store {
   }
 
   private moveMarkers(channelId: string, userId: string, seq: number, read: boolean): MarkerMove | null {
-    return this.unit(() => {
-      const before = this.get<ChannelMemberRow>('SELECT * FROM channel_members WHERE channelId = ? AND userId = ?', channelId, userId);
-      if (!before) return null;
-      const after = this.get<ChannelMemberRow>(
-        `UPDATE channel_members SET lastDeliveredSeq = max(lastDeliveredSeq, ?),
-           lastReadSeq = CASE WHEN ? THEN max(lastReadSeq, ?) ELSE lastReadSeq END
-         WHERE channelId = ? AND userId = ? RETURNING *`,
-        seq, read ? 1 : 0, seq, channelId, userId,
-      );
-      return { before: toChannelMember(before), after: toChannelMember(after!) };
-    });
+    return this.unit(() => this.moveMarkersInUnit(channelId, userId, seq, read));
+  }
+
+  /** Moves a member's markers forward inside a unit, and the marker counts with them. */
+  private moveMarkersInUnit(channelId: string, userId: string, seq: number, read: boolean): MarkerMove | null {
+    const before = this.get<ChannelMemberRow>('SELECT * FROM channel_members WHERE channelId = ? AND userId = ?', channelId, userId);
+    if (!before) return null;
+    const after = this.get<ChannelMemberRow>(
+      `UPDATE channel_members SET lastDeliveredSeq = max(lastDeliveredSeq, ?),
+         lastReadSeq = CASE WHEN ? THEN max(lastReadSeq, ?) ELSE lastReadSeq END
+       WHERE channelId = ? AND userId = ? RETURNING *`,
+      seq, read ? 1 : 0, seq, channelId, userId,
+    );
+    moveCounts(this.prepare, channelId, [{ before: markersOf(before), after: markersOf(after) }]);
+    return { before: toChannelMember(before), after: toChannelMember(after!) };
   }
 
   async appendMessage(draft: MessageDraft) {
@@ -345,11 +360,7 @@ export class SqliteStore implements Store {
           }
         }
       }
-      this.run(
-        `UPDATE channel_members SET lastReadSeq = max(lastReadSeq, ?), lastDeliveredSeq = max(lastDeliveredSeq, ?)
-         WHERE channelId = ? AND userId = ?`,
-        seq, seq, draft.channelId, draft.authorId,
-      );
+      this.moveMarkersInUnit(draft.channelId, draft.authorId, seq, true);
       const message: Message = { ...draft, seq };
       return { message, created: true };
     });
@@ -391,14 +402,8 @@ export class SqliteStore implements Store {
   }
 
   async countReach(keys: readonly ReachKey[]): Promise<Reach[]> {
-    return this.all<Reach>(
-      `WITH k AS (SELECT key AS i, json_extract(value, '$.channelId') AS c, json_extract(value, '$.seq') AS s,
-                    json_extract(value, '$.authorId') AS a FROM json_each(?))
-       SELECT (SELECT count(*) FROM channel_members m WHERE m.channelId = k.c AND m.lastDeliveredSeq >= k.s AND m.userId <> k.a) AS delivered,
-              (SELECT count(*) FROM channel_members m WHERE m.channelId = k.c AND m.lastReadSeq >= k.s AND m.userId <> k.a) AS read
-       FROM k ORDER BY k.i`,
-      JSON.stringify(keys),
-    );
+    // A read transaction: the counts and the authors' markers from one snapshot.
+    return this.db.transaction(() => countReach(this.prepare, keys))();
   }
 
   async upsertDevices(devices: readonly Device[]) {
