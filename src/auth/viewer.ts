@@ -2,7 +2,7 @@
 import type { Viewer } from '../domain/types.ts';
 import { AppError } from '../errors.ts';
 import type { Store, UserProfile } from '../store/store.ts';
-import { WriteBatch } from '../store/write-batch.ts';
+import { TurnBatch } from '../batching.ts';
 import { type Claims, bearerToken, verifyToken } from './tokens.ts';
 
 /** Profiles this process has written, so a busy user costs one store write per process, not per request. */
@@ -19,13 +19,13 @@ export class ViewerResolver {
   /** token → its claims and until when they may be reused (the token's expiry, or sooner). */
   private readonly verified = new Map<string, { claims: Claims; until: number }>();
   /** Users signing in together (clients reconnecting at once) are written in one store call. */
-  private readonly profiles: WriteBatch<UserProfile>;
+  private readonly profiles: TurnBatch<UserProfile>;
 
   constructor(
     store: Store,
     private readonly secret: string,
   ) {
-    this.profiles = new WriteBatch((profiles) => store.upsertUsers(profiles));
+    this.profiles = new TurnBatch((profiles) => store.upsertUsers(profiles));
   }
 
   /** The viewer of an Authorization header value; UNAUTHENTICATED when absent or invalid. */

@@ -2,14 +2,14 @@
 // connect or leave in one turn of the event loop are one store call, and nobody waits for it.
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
-import { WriteBatch } from '../store/write-batch.ts';
+import { TurnBatch } from '../batching.ts';
 import type { Device } from '../domain/types.ts';
 
 export class DeviceLog {
-  private readonly batch: WriteBatch<Device>;
+  private readonly batch: TurnBatch<Device>;
 
   constructor(store: Store, logger: Logger) {
-    this.batch = new WriteBatch(async (devices) => {
+    this.batch = new TurnBatch(async (devices) => {
       try {
         await store.upsertDevices(devices);
       } catch (error) {

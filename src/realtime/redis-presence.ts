@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './bus.ts';
+import { TurnBatch } from '../batching.ts';
 import { DeviceLog } from './device-log.ts';
 import { type PresenceChange, topics } from './events.ts';
 import type { PresenceTracker } from './presence.ts';
@@ -139,6 +140,8 @@ export class RedisPresence implements PresenceTracker {
   private sweeping = false;
   private closed = false;
   private readonly deviceLog: DeviceLog;
+  /** Devices connecting in one turn of the event loop: one TOUCH for all of them. */
+  private readonly arrivals: TurnBatch<readonly [userId: string, deviceId: string], number>;
 
   constructor(
     url: string,
@@ -153,6 +156,7 @@ export class RedisPresence implements PresenceTracker {
     });
     this.redis.on('error', (error) => logger.debug({ err: error }, 'presence redis connection error'));
     this.deviceLog = new DeviceLog(store, logger);
+    this.arrivals = new TurnBatch((entries) => this.touch(entries), BATCH);
     this.refreshTimer = setInterval(() => void this.refresh(), Math.max(50, Math.floor(options.ttlMs / 3)));
     this.refreshTimer.unref();
     this.sweepTimer = setInterval(() => void this.sweep(), options.sweepMs);
@@ -190,12 +194,11 @@ export class RedisPresence implements PresenceTracker {
     const connections = devices.get(deviceId) ?? 0;
     devices.set(deviceId, connections + 1);
     this.cancelGrace(userId);
-    // Sent before anything is awaited: a leave of the same device comes after it on the connection.
-    const touched = connections === 0 ? this.touch([[userId, deviceId]]) : null;
+    const touched = connections === 0 ? this.arrivals.add([userId, deviceId]) : null;
     this.deviceLog.seen(userId, deviceId);
     if (touched) {
       try {
-        const [seq = 0] = await touched;
+        const seq = (await touched) ?? 0;
         if (seq > 0) await this.publish(userId, 'ONLINE', new Date(), seq);
       } catch (error) {
         // The entry is written by the next refresh, which publishes ONLINE then.
@@ -214,6 +217,8 @@ export class RedisPresence implements PresenceTracker {
     }
     devices.delete(deviceId);
     if (devices.size === 0) this.local.delete(userId);
+    // A TOUCH still waiting for its turn goes first: the leave must reach Redis after the arrival.
+    this.arrivals.flush();
     const left = this.leave(userId, deviceId);
     this.deviceLog.seen(userId, deviceId);
     try {
