@@ -20,8 +20,8 @@ export function newId(prefix: string, now = Date.now()): string {
   return `${prefix}_${time}${rest}`;
 }
 
-export type NodeTypename = 'User' | 'Organization' | 'Channel' | 'Message';
-const TYPENAMES: readonly string[] = ['User', 'Organization', 'Channel', 'Message'];
+export type NodeTypename = 'User' | 'Organization' | 'Channel' | 'Message' | 'Invitation';
+const TYPENAMES: readonly string[] = ['User', 'Organization', 'Channel', 'Message', 'Invitation'];
 
 /** The global id of a record: base64url("Typename:id"), opaque to clients. */
 export function toGlobalId(typename: NodeTypename, id: string): string {
