@@ -1,6 +1,7 @@
-// invitations: one document per (organization, invitee), _id = the invitation's id. The unique
-// {orgId, inviteeId} index keeps one per pair (a revoked one is reopened rather than repeated);
-// the partial {inviteeId, createdAt} index lists a user's pending invitations, newest first.
+// invitations: one document per (invitee, organization), _id = the invitation's id. The unique
+// {inviteeId, orgId} index keeps one per pair (a revoked one is reopened rather than repeated) and
+// starts with the key a sharded collection would use; the partial {inviteeId, createdAt} index
+// lists a user's pending invitations, newest first.
 import type { Invitation, InvitationStatus } from '../../domain/types.ts';
 import { type IndexSpec, type Session, type Stored, type StoreCollection, within } from './database.ts';
 
@@ -11,7 +12,7 @@ export type InvitationDoc = Stored<Invitation>;
 export type Invitations = StoreCollection<InvitationDoc>;
 
 export const invitationIndexes: readonly IndexSpec[] = [
-  { key: { orgId: 1, inviteeId: 1 }, name: 'orgId_1_inviteeId_1', unique: true },
+  { key: { inviteeId: 1, orgId: 1 }, name: 'inviteeId_1_orgId_1', unique: true },
   { key: { inviteeId: 1, createdAt: -1 }, name: 'inviteeId_1_createdAt_-1_pending', partialFilterExpression: { status: 'PENDING' } },
 ];
 
@@ -25,17 +26,17 @@ export function toInvitation(doc: InvitationDoc): Invitation {
 export async function open(invitations: Invitations, invitation: Invitation, session: Session) {
   const { id, orgId, inviteeId, inviterId, createdAt } = invitation;
   const reopened = await invitations.findOneAndUpdate(
-    { orgId, inviteeId, status: 'REVOKED' },
+    { inviteeId, orgId, status: 'REVOKED' },
     { $set: { status: 'PENDING', inviterId, createdAt } },
     { returnDocument: 'after', ...within(session) },
   );
   if (reopened) return { invitation: toInvitation(reopened), opened: true };
   const result = await invitations.updateOne(
-    { orgId, inviteeId },
+    { inviteeId, orgId },
     { $setOnInsert: { _id: id, inviterId, status: 'PENDING', createdAt } },
     { upsert: true, ...within(session) },
   );
-  const stored = await invitations.findOne({ orgId, inviteeId }, within(session));
+  const stored = await invitations.findOne({ inviteeId, orgId }, within(session));
   return { invitation: toInvitation(stored!), opened: result.upsertedCount === 1 };
 }
 

@@ -1,4 +1,4 @@
-// The invitations table's queries: one row per (organization, invitee), found by id or, while
+// The invitations table's queries: one row per (invitee, organization), found by id or, while
 // pending, by invitee (the partial invitations_pending index).
 import type { Invitation, InvitationStatus } from '../../domain/types.ts';
 import { type InvitationRow, toInvitation } from './rows.ts';
@@ -14,13 +14,13 @@ export function open(sql: Sql, invitation: Invitation): { invitation: Invitation
   const { id, orgId, inviteeId, inviterId, createdAt } = invitation;
   const written = sql.get<InvitationRow>(
     `INSERT INTO invitations (id, orgId, inviteeId, inviterId, status, createdAt) VALUES (?, ?, ?, ?, 'PENDING', ?)
-     ON CONFLICT (orgId, inviteeId) DO UPDATE SET status = 'PENDING', inviterId = excluded.inviterId, createdAt = excluded.createdAt
+     ON CONFLICT (inviteeId, orgId) DO UPDATE SET status = 'PENDING', inviterId = excluded.inviterId, createdAt = excluded.createdAt
        WHERE invitations.status = 'REVOKED'
      RETURNING *`,
     id, orgId, inviteeId, inviterId, createdAt.getTime(),
   );
   if (written) return { invitation: toInvitation(written), opened: true };
-  const stored = sql.get<InvitationRow>('SELECT * FROM invitations WHERE orgId = ? AND inviteeId = ?', orgId, inviteeId);
+  const stored = sql.get<InvitationRow>('SELECT * FROM invitations WHERE inviteeId = ? AND orgId = ?', inviteeId, orgId);
   return { invitation: toInvitation(stored!), opened: false };
 }
 

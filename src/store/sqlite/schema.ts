@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS invitations (
   status TEXT NOT NULL CHECK (status IN ('PENDING', 'ACCEPTED', 'DECLINED', 'REVOKED')),
   createdAt INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS invitations_pair ON invitations (orgId, inviteeId);
+CREATE UNIQUE INDEX IF NOT EXISTS invitations_pair ON invitations (inviteeId, orgId);
 CREATE INDEX IF NOT EXISTS invitations_pending ON invitations (inviteeId, createdAt) WHERE status = 'PENDING';
 
 CREATE TABLE IF NOT EXISTS channels (
