@@ -165,6 +165,8 @@ describe('an invitation', () => {
     const outsider = await invite(mallory!, world.orgId, { id: mallory!.id });
     expect(codes(outsider)).toEqual(['NOT_FOUND']);
     expect(await pendingOf(mallory!)).toEqual([]);
+    const tooLong = Buffer.from(`User:${'x'.repeat(201)}`).toString('base64url'); // no subject is that long
+    expect((await invite(ann!, world.orgId, { id: tooLong })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'userId' });
     for (const bad of ['not an id', world.generalId]) {
       expect((await accept(bob!, bad)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'invitationId' });
     }
