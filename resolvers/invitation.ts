@@ -1,16 +1,28 @@
 // Invitation: a member's invitation of a user into an organization; invite, accept, decline, revoke.
 import { builder } from '../src/builder.ts';
+import type { RequestContext } from '../src/context.ts';
+import type { ViewerState } from '../src/delivery/per-viewer.ts';
+import type { Invitation, InvitationStatus as Status } from '../src/domain/types.ts';
 import {
   acceptInvitation,
   declineInvitation,
   inviteToOrganization,
   revokeInvitation,
 } from '../src/services/invitations.ts';
-import { InvitationRef, OrganizationRef, UserRef, VIEWER_SPECIFIC } from './refs.ts';
+import { InvitationRef, OrganizationRef, PER_VIEWER, UserRef, perViewer } from './refs.ts';
 
 const InvitationStatus = builder.enumType('InvitationStatus', {
   values: ['PENDING', 'ACCEPTED', 'DECLINED', 'REVOKED'] as const,
 });
+
+/** The status as the viewer sees it: only the invitee is told that they declined; members see it pending. */
+const seenBy = (invitation: Invitation, viewerId: string): Status =>
+  invitation.status === 'DECLINED' && invitation.inviteeId !== viewerId ? 'PENDING' : invitation.status;
+
+const invitationStatus: ViewerState<Invitation, Status, RequestContext> = {
+  read: async (invitation, ctx) => seenBy(invitation, ctx.viewer.id),
+  readMany: async (invitation, contexts) => contexts.map((ctx) => seenBy(invitation, ctx.viewer.id)),
+};
 
 InvitationRef.implement({
   description: 'An invitation into an organization; only the invitee accepting it makes them a member.',
@@ -19,10 +31,9 @@ InvitationRef.implement({
     inviter: t.field({ type: UserRef, description: 'Who invited the viewer.', resolve: (invitation) => invitation.inviterId }),
     status: t.field({
       type: InvitationStatus,
-      extensions: VIEWER_SPECIFIC,
+      extensions: PER_VIEWER,
       description: 'Members of the organization see a declined invitation as PENDING: only the invitee tells whether they declined.',
-      resolve: (invitation, _args, ctx) =>
-        invitation.status === 'DECLINED' && invitation.inviteeId !== ctx.viewer.id ? 'PENDING' : invitation.status,
+      resolve: perViewer(invitationStatus, (status) => status),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
