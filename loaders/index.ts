@@ -2,7 +2,7 @@
 // a request makes becomes one store call per tick (per 1,000 keys), whatever the number of
 // channels or messages. Each loader is made on first use, so an idle subscription holds none.
 import DataLoader from 'dataloader';
-import type { Channel, ChannelMember, Message, OrgMember, Organization, User } from '../src/domain/types.ts';
+import type { Channel, ChannelMember, Invitation, Message, OrgMember, Organization, User } from '../src/domain/types.ts';
 import type { Reach, ReachKey, Store } from '../src/store/store.ts';
 import { type ReadState, type ReadStateKey, STORE_BATCH_MAX, readStatesOf } from './read-state.ts';
 
@@ -11,6 +11,7 @@ export interface Loaders {
   organizations: DataLoader<string, Organization | null>;
   channels: DataLoader<string, Channel | null>;
   messages: DataLoader<string, Message | null>;
+  invitations: DataLoader<string, Invitation | null>;
   /** A channel's message at a seq (lastMessage, status events). */
   messageBySeq: DataLoader<{ channelId: string; seq: number }, Message | null, string>;
   orgMember: DataLoader<{ orgId: string; userId: string }, OrgMember | null, string>;
@@ -56,6 +57,7 @@ const FACTORIES: { [Name in keyof Loaders]: (store: Store) => Loaders[Name] } = 
   organizations: (store) => byId((ids) => store.findOrganizationsByIds(ids)),
   channels: (store) => byId((ids) => store.findChannelsByIds(ids)),
   messages: (store) => byId((ids) => store.findMessagesByIds(ids)),
+  invitations: (store) => byId((ids) => store.findInvitationsByIds(ids)),
   messageBySeq: (store) =>
     new DataLoader(
       async (keys) =>

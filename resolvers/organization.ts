@@ -1,9 +1,9 @@
-// Organization: its members and the viewer's channels in it; create one, add members.
+// Organization: its members and the viewer's channels in it; create one (members join by invitation: invitation.ts).
 import { builder } from '../src/builder.ts';
 import { activityCursor, idCursor } from '../src/domain/cursors.ts';
 import { idOf } from '../src/domain/ids.ts';
 import { requireOrgMember } from '../src/services/access.ts';
-import { addOrganizationMember, createOrganization } from '../src/services/organizations.ts';
+import { createOrganization } from '../src/services/organizations.ts';
 import { forwardPage, memberConnection, toConnection } from './pagination.ts';
 import { ChannelConnection, OrganizationRef, UserConnection, VIEWER_SPECIFIC } from './refs.ts';
 
@@ -15,9 +15,12 @@ OrganizationRef.implement({
     memberCount: t.exposeInt('memberCount'),
     members: t.field({
       type: UserConnection,
+      extensions: VIEWER_SPECIFIC, // members only: an invitee sees the organization's name, not who is in it
       args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: (org, args, ctx) =>
-        memberConnection(args, ctx.deps.config.limits, (after, limit) => ctx.deps.store.listOrgMembers(org.id, after, limit)),
+      resolve: async (org, args, ctx) => {
+        await requireOrgMember(ctx, org.id, 'id');
+        return memberConnection(args, ctx.deps.config.limits, (after, limit) => ctx.deps.store.listOrgMembers(org.id, after, limit));
+      },
     }),
     channels: t.field({
       type: ChannelConnection,
@@ -45,10 +48,6 @@ const CreateOrganizationInput = builder.inputType('CreateOrganizationInput', {
   fields: (t) => ({ name: t.string({ required: true }) }),
 });
 
-const AddOrganizationMemberInput = builder.inputType('AddOrganizationMemberInput', {
-  fields: (t) => ({ organizationId: t.id({ required: true }), userId: t.id({ required: true }) }),
-});
-
 builder.queryFields((t) => ({
   organization: t.field({
     type: OrganizationRef,
@@ -64,12 +63,6 @@ builder.mutationFields((t) => ({
     description: 'Creates the organization with the viewer as its first member, and its #general channel.',
     args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
     resolve: (_root, { input }, ctx) => createOrganization(ctx, input),
-  }),
-  addOrganizationMember: t.field({
-    type: OrganizationRef,
-    description: 'Adds a user to the organization and to its #general channel.',
-    args: { input: t.arg({ type: AddOrganizationMemberInput, required: true }) },
-    resolve: (_root, { input }, ctx) => addOrganizationMember(ctx, input),
   }),
 }));
 

@@ -2,7 +2,7 @@
 // Each loads through the request's loaders; a field may return an id and the type loads it.
 import DataLoader from 'dataloader';
 import { builder } from '../src/builder.ts';
-import type { Channel, Message, Organization, Presence, User } from '../src/domain/types.ts';
+import type { Channel, Invitation, Message, Organization, Presence, User } from '../src/domain/types.ts';
 import { AppError } from '../src/errors.ts';
 
 type Loaded<T> = (T | null | Error)[];
@@ -38,6 +38,12 @@ export const ChannelRef = builder.loadableNodeRef<Channel, string, string>('Chan
 export const MessageRef = builder.loadableNodeRef<Message, string, string>('Message', {
   id: { resolve: (message) => message.id },
   load: async (ids, ctx) => orNotFound('Message')(await ctx.loaders.messages.loadMany(ids)),
+  loaderOptions,
+});
+
+export const InvitationRef = builder.loadableNodeRef<Invitation, string, string>('Invitation', {
+  id: { resolve: (invitation) => invitation.id },
+  load: async (ids, ctx) => orNotFound('Invitation')(await ctx.loaders.invitations.loadMany(ids)),
   loaderOptions,
 });
 

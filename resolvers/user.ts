@@ -1,10 +1,11 @@
-// User: who someone is, their presence and organizations; Query.me.
+// User: who someone is, their presence and organizations, and the viewer's invitations; Query.me.
 import { builder } from '../src/builder.ts';
 import { idCursor } from '../src/domain/cursors.ts';
 import { presenceOf } from '../src/services/presence.ts';
 import { requireVisibleUsers } from '../src/services/access.ts';
+import { pendingInvitations } from '../src/services/invitations.ts';
 import { forwardPage, toConnection } from './pagination.ts';
-import { OrganizationConnection, PresenceRef, UserRef, VIEWER_SPECIFIC } from './refs.ts';
+import { InvitationRef, OrganizationConnection, PresenceRef, UserRef, VIEWER_SPECIFIC } from './refs.ts';
 import { AppError } from '../src/errors.ts';
 import { idOf } from '../src/domain/ids.ts';
 
@@ -15,8 +16,20 @@ UserRef.implement({
     displayName: t.exposeString('displayName', { nullable: true }),
     presence: t.field({
       type: PresenceRef,
-      extensions: VIEWER_SPECIFIC, // visible to people who share an organization
-      resolve: async (user, _args, ctx) => (await presenceOf(ctx, [user.id]))[0]!,
+      extensions: VIEWER_SPECIFIC, // visible to people who share an organization (an invitee sees the inviter, not their presence)
+      resolve: async (user, _args, ctx) => {
+        await requireVisibleUsers(ctx, [user.id], 'presence');
+        return (await presenceOf(ctx, [user.id]))[0]!;
+      },
+    }),
+    invitations: t.field({
+      type: [InvitationRef],
+      extensions: VIEWER_SPECIFIC,
+      description: "Invitations to organizations waiting for the viewer's answer, newest first (only on the viewer's own User).",
+      resolve: (user, _args, ctx) => {
+        if (user.id !== ctx.viewer.id) throw AppError.forbidden("Only your own invitations can be read: ask for me { invitations }");
+        return pendingInvitations(ctx);
+      },
     }),
     organizations: t.field({
       type: OrganizationConnection,

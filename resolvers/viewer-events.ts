@@ -1,9 +1,10 @@
 // ViewerEvent: the one stream a client app keeps open (new messages in all the viewer's channels
-// with their badge counts, read-marker moves, membership changes, status of the viewer's messages).
+// with their badge counts, read-marker moves, membership changes, status of the viewer's messages,
+// invitations to the viewer).
 import { builder } from '../src/builder.ts';
 import type { Message } from '../src/domain/types.ts';
 import { type ViewerEvent, viewerEvents } from '../src/services/viewer-stream.ts';
-import { ChannelRef, MessageRef } from './refs.ts';
+import { ChannelRef, InvitationRef, MessageRef } from './refs.ts';
 import { liveSubscription, resolveEvent } from './subscriptions.ts';
 
 type Of<K extends ViewerEvent['kind']> = Extract<ViewerEvent, { kind: K }>;
@@ -34,15 +35,21 @@ const MessageStatusEvent = builder.objectRef<Of<'messageStatus'>>('MessageStatus
   fields: (t) => ({ message: t.field({ type: MessageRef, resolve: (event) => event.messageId }) }),
 });
 
+const InvitationEvent = builder.objectRef<Of<'invitation'>>('InvitationEvent').implement({
+  description: 'An invitation to the viewer was made, answered (on any of their devices) or revoked.',
+  fields: (t) => ({ invitation: t.field({ type: InvitationRef, resolve: (event) => event.invitation }) }),
+});
+
 const TYPENAMES = {
   messageAdded: 'MessageAddedEvent',
   channelRead: 'ChannelReadEvent',
   membership: 'ChannelMembershipEvent',
   messageStatus: 'MessageStatusEvent',
+  invitation: 'InvitationEvent',
 } as const satisfies Record<ViewerEvent['kind'], string>;
 
 const ViewerEventUnion = builder.unionType('ViewerEvent', {
-  types: [MessageAddedEvent, ChannelReadEvent, ChannelMembershipEvent, MessageStatusEvent],
+  types: [MessageAddedEvent, ChannelReadEvent, ChannelMembershipEvent, MessageStatusEvent, InvitationEvent],
   resolveType: (event) => TYPENAMES[event.kind],
 });
 
@@ -50,7 +57,7 @@ builder.subscriptionFields((t) => ({
   viewerEvents: t.field({
     type: ViewerEventUnion,
     description:
-      "Everything the viewer's devices must hear about: new messages in any of the viewer's channels, read-marker moves, membership changes, status changes of the viewer's messages.",
+      "Everything the viewer's devices must hear about: new messages in any of the viewer's channels, read-marker moves, membership changes, status changes of the viewer's messages, invitations to the viewer.",
     subscribe: async (_root, _args, ctx) => liveSubscription(ctx, await viewerEvents(ctx)),
     resolve: (event, _args, ctx) => resolveEvent(event, ctx),
   }),

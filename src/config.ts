@@ -1,5 +1,14 @@
 // The only reader of process.env: one parsed, typed Config. Bad values fail fast at start-up.
 
+/** The kinds of write counted per user, each with an allowance of its own. */
+export type WriteKind = 'send' | 'organization' | 'channel' | 'invitation' | 'membership' | 'marker';
+
+/** How many writes of one kind a user may make per window. */
+export interface RateLimit {
+  points: number;
+  windowMs: number;
+}
+
 export interface Limits {
   /** Longest message text, in characters. */
   messageMaxLength: number;
@@ -12,9 +21,8 @@ export interface Limits {
   channelPageMax: number;
   /** Most user ids in presence(userIds) and presenceChanged(userIds). */
   presenceIdsMax: number;
-  /** Messages one user may send per window before RATE_LIMITED. */
-  sendsPerWindow: number;
-  sendWindowMs: number;
+  /** Writes one user may make per window, by kind, before RATE_LIMITED (services/rate-limit.ts). */
+  rates: Record<WriteKind, RateLimit>;
   /** Subscriptions one WebSocket connection may hold at once. */
   subscriptionsPerConnection: number;
   /** Deepest selection set and most aliases a document may hold. */
@@ -82,6 +90,9 @@ function optionalUrl(env: Env, name: string, protocols: string[]): string | unde
   return raw;
 }
 
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Parses the environment into a Config, throwing ConfigError on the first bad value. */
@@ -120,8 +131,14 @@ export function loadConfig(env: Env = process.env): Config {
       pageMax: 100,
       channelPageMax: 1000,
       presenceIdsMax: 500,
-      sendsPerWindow: integer(env, 'SEND_RATE_LIMIT', 100, 1, 1_000_000),
-      sendWindowMs: 10_000,
+      rates: {
+        send: { points: integer(env, 'SEND_RATE_LIMIT', 100, 1, 1_000_000), windowMs: 10_000 },
+        organization: { points: integer(env, 'ORGANIZATION_RATE_LIMIT', 10, 1, 1_000_000), windowMs: HOUR_MS },
+        channel: { points: integer(env, 'CHANNEL_RATE_LIMIT', 100, 1, 1_000_000), windowMs: HOUR_MS },
+        invitation: { points: integer(env, 'INVITATION_RATE_LIMIT', 100, 1, 1_000_000), windowMs: HOUR_MS },
+        membership: { points: integer(env, 'MEMBERSHIP_RATE_LIMIT', 60, 1, 1_000_000), windowMs: MINUTE_MS },
+        marker: { points: integer(env, 'MARKER_RATE_LIMIT', 300, 1, 1_000_000), windowMs: 10_000 },
+      },
       subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
       queryDepthMax: 12,
       aliasesMax: 50,

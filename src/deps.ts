@@ -10,7 +10,7 @@ import { ChannelFeeds } from './realtime/feeds.ts';
 import { InProcessPresence, type PresenceTracker } from './realtime/presence.ts';
 import { RedisBus } from './realtime/redis-bus.ts';
 import { RedisPresence } from './realtime/redis-presence.ts';
-import { LocalSendRateLimiter, RedisSendRateLimiter, type SendRateLimiter } from './services/rate-limit.ts';
+import { type RateLimits, localRateLimits, redisRateLimits } from './services/rate-limit.ts';
 import { SqliteStore } from './store/sqlite/sqlite-store.ts';
 import { instrumentStore } from './store/instrumented.ts';
 import type { Store } from './store/store.ts';
@@ -41,11 +41,10 @@ function createPresence(config: Config, bus: EventBus, store: Store, logger: Log
   return new InProcessPresence(bus, store, config.presenceGraceMs, logger);
 }
 
-/** The send rate counted by every process through Redis, or by this process alone. */
-function createSendLimiter(config: Config, logger: Logger): SendRateLimiter {
-  const { sendsPerWindow, sendWindowMs } = config.limits;
-  if (config.redisUrl) return new RedisSendRateLimiter(config.redisUrl, sendsPerWindow, sendWindowMs, logger);
-  return new LocalSendRateLimiter(sendsPerWindow, sendWindowMs);
+/** The write rates counted by every process through Redis, or by this process alone. */
+function createRateLimits(config: Config, logger: Logger): RateLimits {
+  const { rates } = config.limits;
+  return config.redisUrl ? redisRateLimits(config.redisUrl, rates, logger) : localRateLimits(rates);
 }
 
 /** Opens everything a server process needs; closes what was opened when a later part fails. */
@@ -59,6 +58,7 @@ export async function connectDeps(config: Config, logger: Logger): Promise<AppDe
     await store.close();
     throw error;
   }
+  const rateLimits = createRateLimits(config, logger.child({ part: 'rate-limit' }));
   return {
     config,
     logger,
@@ -67,7 +67,8 @@ export async function connectDeps(config: Config, logger: Logger): Promise<AppDe
     feeds: new ChannelFeeds(bus, store, config.feedGapFillMs, logger.child({ part: 'feeds' })),
     presence: createPresence(config, bus, store, logger.child({ part: 'presence' })),
     viewers: new ViewerResolver(store, config.jwtSecret),
-    sendLimiter: createSendLimiter(config, logger.child({ part: 'rate-limit' })),
+    rateLimits,
+    sendLimiter: rateLimits.send,
     metrics,
   };
 }
@@ -75,7 +76,7 @@ export async function connectDeps(config: Config, logger: Logger): Promise<AppDe
 /** Closes what connectDeps opened, the outermost first. */
 export async function closeDeps(deps: AppDeps): Promise<void> {
   await deps.presence.close();
-  await deps.sendLimiter.close();
+  await deps.rateLimits.close();
   await deps.feeds.close();
   await deps.bus.close();
   await deps.store.close();

@@ -36,8 +36,9 @@ export class AppError extends Error {
   static conflict(field: string, message: string): AppError {
     return new AppError('CONFLICT', message, { field });
   }
-  static rateLimited(retryAfterSeconds: number): AppError {
-    return new AppError('RATE_LIMITED', `Too many messages; try again in ${retryAfterSeconds} s`, {
+  /** `what` names the writes counted ("messages", "new channels" ...). */
+  static rateLimited(retryAfterSeconds: number, what = 'messages'): AppError {
+    return new AppError('RATE_LIMITED', `Too many ${what}; try again in ${retryAfterSeconds} s`, {
       retryAfterSeconds,
     });
   }

@@ -5,6 +5,7 @@ import '../resolvers/node.ts';
 import '../resolvers/user.ts';
 import '../resolvers/presence.ts';
 import '../resolvers/organization.ts';
+import '../resolvers/invitation.ts';
 import '../resolvers/channel.ts';
 import '../resolvers/message.ts';
 import '../resolvers/viewer-events.ts';

@@ -9,6 +9,14 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 4000, sqlitePath: 'data/chat.db', mongodbUrl: undefined, redisUrl: undefined, presenceGraceMs: 10_000 });
     expect(config.jwtSecretIsDevelopment).toBe(true);
+    expect(config.limits.rates).toEqual({
+      send: { points: 100, windowMs: 10_000 },
+      organization: { points: 10, windowMs: 3_600_000 },
+      channel: { points: 100, windowMs: 3_600_000 },
+      invitation: { points: 100, windowMs: 3_600_000 },
+      membership: { points: 60, windowMs: 60_000 },
+      marker: { points: 300, windowMs: 10_000 },
+    });
   });
 
   it.each([
@@ -20,6 +28,8 @@ describe('configuration', () => {
     [{ MONGODB_URL: 'postgres://db' }, 'MONGODB_URL must start with mongodb:'],
     [{ PRESENCE_GRACE_MS: '-1' }, 'PRESENCE_GRACE_MS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    [{ ORGANIZATION_RATE_LIMIT: '0' }, 'ORGANIZATION_RATE_LIMIT must be an integer'],
+    [{ MARKER_RATE_LIMIT: 'many' }, 'MARKER_RATE_LIMIT must be an integer'],
   ])('refuses %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

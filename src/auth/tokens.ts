@@ -1,13 +1,27 @@
-// Bearer tokens: HS256 JWTs with sub (the user's id), name and optional email.
+// Bearer tokens: HS256 JWTs with sub (the user's id), name and optional email. Whatever the
+// identity provider put in them is shown to other members, so it is made safe here, once.
 import { SignJWT, jwtVerify } from 'jose';
+import { cleanDisplayName, handleFrom } from '../domain/rules.ts';
 import { AppError } from '../errors.ts';
 
 export interface Claims {
   sub: string;
+  /** The handle mentions use, from the name claim (domain/rules.ts: handleFrom). */
   name: string;
+  /** The name claim as people read it, cleaned and bounded; null when it shows nothing. */
+  displayName: string | null;
   email: string | null;
   /** When the token expires (ms since the epoch); null when it names no expiry. */
   expiresAt: number | null;
+}
+
+/** Longest email address (RFC 5321's path limit). */
+const EMAIL_MAX = 254;
+
+/** The email claim when it looks like one address, else null: it is never worth refusing a sign-in over. */
+function emailOf(claim: unknown): string | null {
+  if (typeof claim !== 'string' || claim.length > EMAIL_MAX) return null;
+  return /^[^\s@\p{Cc}\p{Cf}\p{Cs}]+@[^\s@\p{Cc}\p{Cf}\p{Cs}]+$/u.test(claim) ? claim : null;
 }
 
 const key = (secret: string) => new TextEncoder().encode(secret);
@@ -34,13 +48,16 @@ export async function verifyToken(token: string, secret: string): Promise<Claims
     throw AppError.unauthenticated(`Sign in again: ${reason}`);
   }
   const { sub, name, email, exp } = payload;
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) {
+  // The subject is the user's id as stored: a control character or a lone surrogate would not survive the store.
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200 || /[\p{Cc}\p{Cs}]/u.test(sub)) {
     throw AppError.unauthenticated('Sign in again: the token names no user (sub)');
   }
+  const nameClaim = typeof name === 'string' ? name : '';
   return {
     sub,
-    name: typeof name === 'string' && name.trim() !== '' ? name.trim() : sub,
-    email: typeof email === 'string' ? email : null,
+    name: handleFrom(nameClaim, sub),
+    displayName: cleanDisplayName(nameClaim),
+    email: emailOf(email),
     expiresAt: typeof exp === 'number' ? exp * 1000 : null,
   };
 }

@@ -49,9 +49,9 @@ export class ViewerResolver {
   }
 
   private async provision(claims: Claims): Promise<void> {
-    const fingerprint = JSON.stringify([claims.name, claims.email]);
+    const fingerprint = JSON.stringify([claims.name, claims.displayName, claims.email]);
     if (this.provisioned.get(claims.sub) === fingerprint) return;
-    await this.profiles.add({ id: claims.sub, name: claims.name, displayName: null, email: claims.email });
+    await this.profiles.add({ id: claims.sub, name: claims.name, displayName: claims.displayName, email: claims.email });
     if (this.provisioned.size >= PROVISIONED_CACHE_SIZE) this.provisioned.clear();
     this.provisioned.set(claims.sub, fingerprint);
   }

@@ -20,21 +20,26 @@ export function newId(prefix: string, now = Date.now()): string {
   return `${prefix}_${time}${rest}`;
 }
 
-export type NodeTypename = 'User' | 'Organization' | 'Channel' | 'Message';
-const TYPENAMES: readonly string[] = ['User', 'Organization', 'Channel', 'Message'];
+export type NodeTypename = 'User' | 'Organization' | 'Channel' | 'Message' | 'Invitation';
+const TYPENAMES: readonly string[] = ['User', 'Organization', 'Channel', 'Message', 'Invitation'];
 
 /** The global id of a record: base64url("Typename:id"), opaque to clients. */
 export function toGlobalId(typename: NodeTypename, id: string): string {
   return Buffer.from(`${typename}:${id}`, 'utf8').toString('base64url');
 }
 
+/** Longest record id: a user's is the token's subject (at most 200 characters); every other is shorter. */
+const ID_MAX = 200;
+
 /** Decodes a global id of any node type; a malformed one is the client's mistake. */
 export function fromGlobalId(globalId: string, field = 'id'): { typename: NodeTypename; id: string } {
-  const decoded = /^[A-Za-z0-9_-]+$/.test(globalId) ? Buffer.from(globalId, 'base64url').toString('utf8') : '';
+  // Room for ID_MAX characters of three UTF-8 bytes each, and the type, in base64.
+  const wellFormed = globalId.length <= 1024 && /^[A-Za-z0-9_-]+$/.test(globalId);
+  const decoded = wellFormed ? Buffer.from(globalId, 'base64url').toString('utf8') : '';
   const colon = decoded.indexOf(':');
   const typename = decoded.slice(0, colon);
   const id = decoded.slice(colon + 1);
-  if (colon < 1 || !TYPENAMES.includes(typename) || id === '') {
+  if (colon < 1 || !TYPENAMES.includes(typename) || id === '' || id.length > ID_MAX) {
     throw AppError.badInput(field, `${field} is not a valid id`);
   }
   return { typename: typename as NodeTypename, id };

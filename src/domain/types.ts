@@ -26,6 +26,19 @@ export interface OrgMember {
   joinedAt: Date;
 }
 
+export type InvitationStatus = 'PENDING' | 'ACCEPTED' | 'DECLINED' | 'REVOKED';
+
+/** A member's invitation of a user into an organization; only the invitee's acceptance makes them a member. */
+export interface Invitation {
+  id: string;
+  orgId: string;
+  /** Whoever the invitation is for; nobody checks that such a user exists (see services/invitations.ts). */
+  inviteeId: string;
+  inviterId: string;
+  status: InvitationStatus;
+  createdAt: Date;
+}
+
 export interface Channel {
   id: string;
   orgId: string;

@@ -1,5 +1,5 @@
 // What travels between processes, and on which topic. One publish per event, never one per member.
-import type { Message, PresenceStatus } from '../domain/types.ts';
+import type { Invitation, Message, PresenceStatus } from '../domain/types.ts';
 
 /** A topic name with the type of what is published on it. */
 export interface Topic<Payload> {
@@ -21,7 +21,9 @@ export type UserEvent =
   | { kind: 'channelRead'; channelId: string; lastReadSeq: number }
   /** fromSeq (joins): the channel's newest seq when the user joined; later messages are theirs. */
   | { kind: 'membership'; channelId: string; joined: boolean; fromSeq?: number }
-  | { kind: 'messageStatus'; channelId: string; messageId: string };
+  | { kind: 'messageStatus'; channelId: string; messageId: string }
+  /** To the invitee: an invitation was opened, answered or revoked. */
+  | { kind: 'invitation'; invitation: Invitation };
 
 /** Published to presence:{userId} when the user comes online or goes offline. */
 export interface PresenceChange {

@@ -70,6 +70,15 @@ export async function requireVisibleNode(ctx: RequestContext, typename: NodeType
     case 'User':
       await requireVisibleUsers(ctx, [id], 'id');
       return;
+    case 'Invitation': {
+      // Its invitee, or a member of the organization it is to.
+      const invitation = await ctx.loaders.invitations.load(id);
+      const visible =
+        invitation &&
+        (invitation.inviteeId === ctx.viewer.id || (await ctx.loaders.orgMember.load({ orgId: invitation.orgId, userId: ctx.viewer.id })));
+      if (!visible) throw AppError.notFound('Invitation', 'id');
+      return;
+    }
     case 'Message': {
       const message = await ctx.loaders.messages.load(id);
       if (!message) throw AppError.notFound('Message', 'id');

@@ -51,6 +51,7 @@ export async function createChannel(
   }
   const memberIds = [...new Set([ctx.viewer.id, ...ids.map((id) => idOf('User', id, 'memberIds'))])];
   await requireOrgMembers(ctx, orgId, memberIds, 'memberIds');
+  await ctx.deps.rateLimits.channel.take(ctx.viewer.id);
   const channel = newChannel(orgId, 'GROUP', name, null);
   try {
     await ctx.deps.store.createChannel(channel, memberIds);
@@ -75,6 +76,8 @@ export async function openDirectChannel(ctx: RequestContext, input: { organizati
   const directKey = directKeyOf(ctx.viewer.id, userId);
   const existing = await ctx.deps.store.findDirectChannel(orgId, directKey);
   if (existing) return existing;
+  // Opening an existing DIRECT channel is a read; only creating one counts as a new channel.
+  await ctx.deps.rateLimits.channel.take(ctx.viewer.id);
   const channel = newChannel(orgId, 'DIRECT', '', directKey);
   try {
     await ctx.deps.store.createChannel(channel, [ctx.viewer.id, userId]);
@@ -105,6 +108,7 @@ export async function joinChannel(ctx: RequestContext, input: { channelId: strin
   const channelId = idOf('Channel', input.channelId, 'channelId');
   const channel = await requireVisibleChannel(ctx, channelId);
   requireGroup(channel, 'joined');
+  await ctx.deps.rateLimits.membership.take(ctx.viewer.id);
   const joined = await ctx.deps.store.addChannelMember(channelId, ctx.viewer.id, new Date());
   if (joined) await announceMembership(ctx, channelId, [ctx.viewer.id], { joined: true, fromSeq: joined.lastReadSeq });
   return reloaded(ctx, channelId);
@@ -117,6 +121,7 @@ export async function addChannelMember(ctx: RequestContext, input: { channelId: 
   const { channel } = await requireChannelMember(ctx, channelId);
   requireGroup(channel, 'changed');
   await requireOrgMembers(ctx, channel.orgId, [userId], 'userId');
+  await ctx.deps.rateLimits.membership.take(ctx.viewer.id);
   const joined = await ctx.deps.store.addChannelMember(channelId, userId, new Date());
   if (joined) await announceMembership(ctx, channelId, [userId], { joined: true, fromSeq: joined.lastReadSeq });
   return reloaded(ctx, channelId);
@@ -130,6 +135,7 @@ export async function removeChannelMember(ctx: RequestContext, input: { channelI
   requireGroup(channel, 'changed');
   const org = await ctx.loaders.organizations.load(channel.orgId);
   if (org?.generalChannelId === channelId) throw AppError.forbidden('Nobody leaves #general while in the organization');
+  await ctx.deps.rateLimits.membership.take(ctx.viewer.id);
   const left = await ctx.deps.store.removeChannelMember(channelId, userId);
   if (left) await announceMembership(ctx, channelId, [userId], { joined: false });
   return reloaded(ctx, channelId);

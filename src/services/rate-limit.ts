@@ -1,102 +1,105 @@
-// Messages per user per window: a flood from one client is refused with RATE_LIMITED before it
-// reaches the store. With Redis every process counts against one window per user, so a balancer
-// spreading a user over N processes still allows the rate once; alone, a process counts by itself.
-import { randomUUID } from 'node:crypto';
+// Writes per user per window, by kind (sends, new organizations and channels, invitations,
+// membership changes, markers): a flood from one client is refused with RATE_LIMITED before it
+// reaches the store. With Redis every process counts against one window per user and kind, so a
+// balancer spreading a user over N processes still allows the rate once; the keys,
+// `ratelimit:{<userId>}:<kind>`, keep one user's counters in one Redis Cluster slot. Alone, or
+// while Redis does not answer, a process counts by itself (rate-limiter-flexible's insurance limiter).
 import { Redis } from 'ioredis';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimit, WriteKind } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
-export interface SendRateLimiter {
-  /** Counts a send by the user, or throws RATE_LIMITED with when to try again. */
+export interface RateLimiter {
+  /** Counts a write by the user, or throws RATE_LIMITED with when to try again. */
   take(userId: string): Promise<void>;
-  close(): Promise<void>;
 }
 
-const refusal = (waitMs: number) => AppError.rateLimited(Math.max(1, Math.ceil(waitMs / 1000)));
+/** One limiter per kind of write, and the connection they share. */
+export type RateLimits = Record<WriteKind, RateLimiter> & { close(): Promise<void> };
 
-/** A sliding window per user, in this process's memory. */
-export class LocalSendRateLimiter implements SendRateLimiter {
-  private readonly sends = new Map<string, number[]>();
+/** What a refusal says was too many. */
+const COUNTED: Record<WriteKind, string> = {
+  send: 'messages',
+  organization: 'new organizations',
+  channel: 'new channels',
+  invitation: 'invitations and answers to them',
+  membership: 'membership changes',
+  marker: 'read and delivery marker moves',
+};
 
+const KEY_PREFIX = 'ratelimit';
+
+class UserRateLimiter implements RateLimiter {
   constructor(
-    private readonly perWindow: number,
-    private readonly windowMs: number,
+    private readonly kind: WriteKind,
+    private readonly counter: RateLimiterAbstract,
   ) {}
 
   async take(userId: string): Promise<void> {
-    const now = Date.now();
-    const since = now - this.windowMs;
-    const times = (this.sends.get(userId) ?? []).filter((t) => t > since);
-    if (times.length >= this.perWindow) throw refusal(times[0]! + this.windowMs - now);
-    times.push(now);
-    this.sends.set(userId, times);
-    if (this.sends.size > 100_000) this.forgetIdle(since);
+    try {
+      await this.counter.consume(`{${userId}}:${this.kind}`);
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) throw refusal;
+      throw AppError.rateLimited(Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)), COUNTED[this.kind]);
+    }
   }
-
-  private forgetIdle(since: number): void {
-    for (const [userId, times] of this.sends) if ((times.at(-1) ?? 0) <= since) this.sends.delete(userId);
-  }
-
-  async close(): Promise<void> {}
 }
 
-/**
- * One user's window as a sorted set of send times, on Redis's clock (the processes' clocks may
- * differ). Answers 0 and counts the send, or answers how many ms until the oldest send leaves.
- */
-const TAKE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return tonumber(oldest[2]) + window - now
-end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], window)
-return 0
-`;
+/** A fixed window per user, in this process's memory. */
+const inMemory = ({ points, windowMs }: RateLimit) =>
+  new RateLimiterMemory({ keyPrefix: KEY_PREFIX, points, duration: windowMs / 1000 });
 
-/** The window shared through Redis; while Redis cannot answer, each process counts alone. */
-export class RedisSendRateLimiter implements SendRateLimiter {
-  private readonly redis: Redis;
-  private readonly alone: LocalSendRateLimiter;
-  private outage = false;
+function limitsOf(
+  rates: Record<WriteKind, RateLimit>,
+  counter: (rate: RateLimit) => RateLimiterAbstract,
+  close: () => Promise<void>,
+): RateLimits {
+  const of = (kind: WriteKind) => new UserRateLimiter(kind, counter(rates[kind]));
+  return {
+    send: of('send'),
+    organization: of('organization'),
+    channel: of('channel'),
+    invitation: of('invitation'),
+    membership: of('membership'),
+    marker: of('marker'),
+    close,
+  };
+}
 
-  constructor(
-    url: string,
-    private readonly perWindow: number,
-    private readonly windowMs: number,
-    private readonly logger: Logger,
-  ) {
-    // No offline queue and a short timeout: a send must not wait for Redis to come back.
-    this.redis = new Redis(url, {
-      enableOfflineQueue: false,
-      commandTimeout: 500,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
+/** The limits counted by this process alone. */
+export function localRateLimits(rates: Record<WriteKind, RateLimit>): RateLimits {
+  return limitsOf(rates, inMemory, async () => {});
+}
+
+/** The limits counted through Redis on one connection of their own; while Redis cannot answer, by each process alone. */
+export function redisRateLimits(url: string, rates: Record<WriteKind, RateLimit>, logger: Logger): RateLimits {
+  // No offline queue and a short timeout: a write must not wait for Redis to come back.
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    commandTimeout: 500,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
+  });
+  let shared = false;
+  redis.on('error', (error) => logger.debug({ err: error }, 'rate limit redis connection error'));
+  redis.on('ready', () => {
+    if (!shared) logger.info('rate limits: shared through Redis');
+    shared = true;
+  });
+  redis.on('close', () => {
+    // Refusing every write while Redis is away would hurt more than per-process limits for a while.
+    if (shared) logger.warn('rate limits: Redis does not answer; counting in this process meanwhile');
+    shared = false;
+  });
+  const counter = (rate: RateLimit) =>
+    new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: KEY_PREFIX,
+      points: rate.points,
+      duration: rate.windowMs / 1000,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: inMemory(rate),
     });
-    this.redis.on('error', (error) => logger.debug({ err: error }, 'rate limit redis connection error'));
-    this.alone = new LocalSendRateLimiter(perWindow, windowMs);
-  }
-
-  async take(userId: string): Promise<void> {
-    let waitMs: number;
-    try {
-      waitMs = Number(await this.redis.eval(TAKE, 1, `ratelimit:send:${userId}`, this.windowMs, this.perWindow, randomUUID()));
-    } catch (error) {
-      // Refusing every send while Redis is away would hurt more than a per-process limit for a while.
-      if (!this.outage) this.logger.warn({ err: error }, 'send rate limit: Redis did not answer; counting in this process meanwhile');
-      this.outage = true;
-      return this.alone.take(userId);
-    }
-    if (this.outage) this.logger.info('send rate limit: shared through Redis again');
-    this.outage = false;
-    if (waitMs > 0) throw refusal(waitMs);
-  }
-
-  async close(): Promise<void> {
-    this.redis.disconnect();
-  }
+  return limitsOf(rates, counter, async () => redis.disconnect());
 }

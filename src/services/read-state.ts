@@ -50,6 +50,7 @@ async function moveMarker(
   const channelId = idOf('Channel', input.channelId, 'channelId');
   const { channel } = await requireChannelMember(ctx, channelId);
   const seq = input.throughSeq == null ? channel.lastSeq : validateSeq(input.throughSeq, channel, 'throughSeq');
+  await ctx.deps.rateLimits.marker.take(ctx.viewer.id);
   const store = ctx.deps.store;
   const move = read
     ? await store.advanceReadMarker(channelId, ctx.viewer.id, seq)

@@ -5,6 +5,8 @@ import type {
   Channel,
   ChannelMember,
   Device,
+  Invitation,
+  InvitationStatus,
   Message,
   OrgMember,
   Organization,
@@ -121,6 +123,24 @@ export interface Store {
   listOrgMembers(orgId: string, afterUserId: string | null, limit: number): Promise<OrgMember[]>;
   /** Adds the user to the organization and its #general channel; false when already a member. */
   addOrgMember(orgId: string, userId: string, at: Date): Promise<boolean>;
+
+  /**
+   * Stores the invitation as pending, unless its invitee has one to the organization already: a
+   * pending, declined or accepted one is returned as it is (opened: false), a revoked one is
+   * reopened, pending again with this one's inviter and time (keeping its id). One per pair.
+   */
+  openInvitation(invitation: Invitation): Promise<{ invitation: Invitation; opened: boolean }>;
+  findInvitationsByIds(ids: readonly string[]): Promise<Invitation[]>;
+  /** The user's pending invitations, newest first. */
+  listPendingInvitationsOfUser(userId: string, limit: number): Promise<Invitation[]>;
+  /** Moves the invitation to `to` when its status is one of `from`; null when it is not, or there is no such invitation. */
+  changeInvitationStatus(id: string, from: readonly InvitationStatus[], to: InvitationStatus): Promise<Invitation | null>;
+  /**
+   * Accepts a pending invitation (or an accepted one once more) and adds the invitee to the
+   * organization and its #general, as one unit; joined is false when they were a member already.
+   * Null when the invitation is neither pending nor accepted, or does not exist.
+   */
+  acceptInvitation(id: string, at: Date): Promise<{ invitation: Invitation; joined: boolean } | null>;
 
   /** Creates a channel with its first members; StoreError 'duplicate' on a taken name or directKey. */
   createChannel(channel: Channel, memberIds: readonly string[]): Promise<void>;

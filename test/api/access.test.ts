@@ -11,7 +11,7 @@ import {
 } from '../../operations/generated/graphql.ts';
 import { HttpUser, Subscription, codes, wsClient } from '../support/client.ts';
 import { TEST_SECRET, type TestServer, startServer } from '../support/server.ts';
-import { channelOf, directChannel, organizationWith, send, signInUsers } from '../support/world.ts';
+import { channelOf, directChannel, joinByInvitation, organizationWith, send, signInUsers } from '../support/world.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -95,9 +95,7 @@ describe('an outsider', () => {
     }
     // A member of the organization sees ann, but not a DM between ann and bob.
     const cat = (await signInUsers(server.url, ['cat'])).cat!;
-    await ann!.run(`mutation($i: AddOrganizationMemberInput!) { addOrganizationMember(input: $i) { id } }`, {
-      i: { organizationId: world.orgId, userId: cat.id },
-    });
+    await joinByInvitation(world.orgId, ann!, cat);
     expect(codes(await cat.request(`query($id: ID!) { node(id: $id) { id } }`, { id: ann!.id }))).toEqual([]);
     expect(codes(await cat.request(ChannelMessagesDocument, { channelId: dm }))).toEqual(['NOT_FOUND']);
 

@@ -13,7 +13,7 @@ import { type Member, type World, channelOf, organizationWith, send } from '../s
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startServer({ SEND_RATE_LIMIT: '100000' });
+  server = await startServer({ SEND_RATE_LIMIT: '100000', CHANNEL_RATE_LIMIT: '100000' });
 });
 afterAll(async () => server?.stop());
 

@@ -10,41 +10,16 @@ import {
   type ViewerEventsSubscription,
 } from '../../operations/generated/graphql.ts';
 import { Subscription, quietFor, wsClient } from '../support/client.ts';
+import { eventOn, openStream } from '../support/viewer-events.ts';
 import { metricSum } from '../support/metrics.ts';
 import { type TestServer, startServer } from '../support/server.ts';
 import { channelOf, directChannel, organizationWith, send } from '../support/world.ts';
-
-type Event = ViewerEventsSubscription['viewerEvents'];
 
 let server: TestServer;
 beforeAll(async () => {
   server = await startServer();
 });
 afterAll(async () => server?.stop());
-
-/** Waits until an event matching `match` has arrived on the stream, and returns it. */
-async function eventOn(stream: Subscription<ViewerEventsSubscription>, match: (event: Event) => boolean, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (let seen = 0; ; ) {
-    await stream.waitFor(seen + 1, Math.max(1, deadline - Date.now()));
-    for (; seen < stream.events.length; seen++) {
-      const event = stream.events[seen]!.viewerEvents;
-      if (match(event)) return event;
-    }
-  }
-}
-
-/** A stream that has certainly started: it has carried one event the test caused. */
-async function openStream(wsUrl: string, token: string, deviceId: string, prime: () => Promise<unknown>) {
-  const client = wsClient(wsUrl, token, deviceId);
-  const stream = new Subscription<ViewerEventsSubscription>(client, ViewerEventsDocument);
-  for (let attempt = 0; stream.events.length === 0; attempt++) {
-    await prime();
-    await stream.waitFor(1, 250).catch(() => {});
-    if (attempt > 40) throw new Error('the stream never started');
-  }
-  return { client, stream };
-}
 
 describe('viewerEvents', () => {
   it('clears a badge on the phone when the laptop reads', async () => {

@@ -4,8 +4,11 @@
 // listener whose process is killed resumes on the other one with afterSeq and misses nothing.
 // One pair of processes serves every test (starting them is the slow part); the kill comes last.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import {
   AddChannelMemberDocument,
+  AppOpenDocument,
+  CreateOrganizationDocument,
   MarkChannelReadDocument,
   RemoveChannelMemberDocument,
   SendMessageDocument,
@@ -13,7 +16,7 @@ import {
 import { quietFor } from '../support/client.ts';
 import type { ServerProcess } from '../support/server.ts';
 import { seqsUpTo, waitUntil } from '../support/wait.ts';
-import { channelOf, organizationWith, send } from '../support/world.ts';
+import { type Member, channelOf, organizationWith, send, signInUsers } from '../support/world.ts';
 import {
   type Cluster,
   closeDevices,
@@ -33,9 +36,11 @@ let p2: ServerProcess;
 
 /** Messages one user may send per 10 s, across the processes. */
 const SEND_RATE_LIMIT = 100;
+/** Organizations one user may create per hour, across the processes. */
+const ORGANIZATION_RATE_LIMIT = 4;
 
 beforeAll(async () => {
-  cluster = await startCluster(2, { SEND_RATE_LIMIT: String(SEND_RATE_LIMIT) });
+  cluster = await startCluster(2, { SEND_RATE_LIMIT: String(SEND_RATE_LIMIT), ORGANIZATION_RATE_LIMIT: String(ORGANIZATION_RATE_LIMIT) });
   [p1, p2] = cluster.processes as [ServerProcess, ServerProcess];
 }, 150_000);
 afterAll(async () => cluster?.stop());
@@ -143,6 +148,40 @@ describe('the send rate across processes', () => {
     }
     // Bob has his own allowance; the refused sends took no seq.
     expect((await send(via(p2, bob!), world.generalId, 'bob is fine')).seq).toBe(SEND_RATE_LIMIT + 1);
+  });
+});
+
+describe('the other write limits across processes', () => {
+  const createOrganization = (member: Member, name: string) => member.request(CreateOrganizationDocument, { input: { name } });
+  const organizationsOf = async (member: Member) => (await member.run(AppOpenDocument, {})).me.organizations.edges.length;
+
+  it('counts new organizations made through both processes against one allowance, in Redis keys grouped by user', async () => {
+    const { ann, bob } = await signInUsers(p1.url, ['ann', 'bob']);
+    for (let i = 0; i < ORGANIZATION_RATE_LIMIT; i++) expect((await createOrganization(i % 2 ? via(p2, ann!) : ann!, `Org ${i}`)).errors).toBeUndefined();
+    for (const sender of [ann!, via(p2, ann!)]) {
+      const refused = await createOrganization(sender, 'one too many');
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    }
+    expect(await organizationsOf(via(p2, ann!))).toBe(ORGANIZATION_RATE_LIMIT);
+    expect((await createOrganization(via(p2, bob!), 'Bob Co')).errors).toBeUndefined();
+    // One user's counters share a hash tag, so a Redis Cluster keeps them in one slot.
+    const redis = new Redis(cluster.redis.url);
+    try {
+      expect(await redis.keys(`ratelimit:{${ann!.sub}}:*`)).toEqual([`ratelimit:{${ann!.sub}}:organization`]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('while Redis is down, counts in each process by itself instead of refusing every write', async ({ skip }) => {
+    if (!cluster.redis.owned) skip(NOT_OURS);
+    const { ann } = await signInUsers(p1.url, ['ann']);
+    await stopRedis();
+    for (let i = 0; i < ORGANIZATION_RATE_LIMIT; i++) expect((await createOrganization(ann!, `Org ${i}`)).errors).toBeUndefined();
+    expect((await createOrganization(ann!, 'one too many')).errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect((await createOrganization(via(p2, ann!), 'on the other process')).errors).toBeUndefined();
+    await startRedisAgain();
+    expect(await organizationsOf(ann!)).toBe(ORGANIZATION_RATE_LIMIT + 1);
   });
 });
 

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.ts';
 import { StoreError } from '../../src/store/store.ts';
+import { invitationContract } from './contract-invitations.ts';
 import { directChannel, draft, groupChannel, organization, tick, user } from './fixtures.ts';
 import { expectExactReceipts, liveChannels } from './receipts.ts';
 
@@ -112,6 +113,8 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
         expect((await store.listOrganizationsOfUser(ann.id, orgs[0]!.id, 10)).map((o) => o.id)).toEqual([orgs[1]!.id]);
       });
     });
+
+    invitationContract(() => store);
 
     describe('channels', () => {
       it('creates a channel with members; a taken name is a duplicate', async () => {

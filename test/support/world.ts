@@ -1,8 +1,9 @@
 // A small organization for API tests, built through the API as a client app would.
 import {
-  AddOrganizationMemberDocument,
+  AcceptInvitationDocument,
   CreateChannelDocument,
   CreateOrganizationDocument,
+  InviteToOrganizationDocument,
   MeDocument,
   OpenDirectChannelDocument,
   SendMessageDocument,
@@ -35,14 +36,18 @@ export interface World {
   generalId: string;
 }
 
-/** Users, an organization created by the first of them with all of them in it. */
+/** `by` invites `whom` into the organization and `whom` accepts: a member, in #general. */
+export async function joinByInvitation(organizationId: string, by: Member, whom: Member): Promise<void> {
+  const { inviteToOrganization } = await by.run(InviteToOrganizationDocument, { input: { organizationId, userId: whom.id } });
+  await whom.run(AcceptInvitationDocument, { input: { invitationId: inviteToOrganization.id } });
+}
+
+/** Users, an organization created by the first of them, who invited the others; they all accepted. */
 export async function organizationWith(url: string, names: string[], orgName = 'Acme'): Promise<World> {
   const users = await signInUsers(url, names);
   const owner = users[names[0]!]!;
   const { createOrganization } = await owner.run(CreateOrganizationDocument, { input: { name: orgName } });
-  for (const name of names.slice(1)) {
-    await owner.run(AddOrganizationMemberDocument, { input: { organizationId: createOrganization.id, userId: users[name]!.id } });
-  }
+  for (const name of names.slice(1)) await joinByInvitation(createOrganization.id, owner, users[name]!);
   return { users, orgId: createOrganization.id, generalId: createOrganization.channels.edges[0]!.node.id };
 }
 

@@ -4,18 +4,19 @@
 // server it runs as the same sequence of writes, ordered so that a failure part-way leaves nothing
 // wrong in sight: memberships are stored before counts are incremented (a count may fall short,
 // never count someone absent) and unique indexes decide every race.
-import type { Channel, Device, Organization } from '../../domain/types.ts';
-import type {
-  ActivityPosition,
-  ChannelMemberKey,
-  MentionCountKey,
-  MessageDraft,
-  MessageRange,
-  OrgMemberKey,
-  Reach,
-  ReachKey,
-  Store,
-  UserProfile,
+import type { Channel, Device, Invitation, InvitationStatus, Organization } from '../../domain/types.ts';
+import {
+  type ActivityPosition,
+  type ChannelMemberKey,
+  type MentionCountKey,
+  type MessageDraft,
+  type MessageRange,
+  type OrgMemberKey,
+  type Reach,
+  type ReachKey,
+  type Store,
+  StoreError,
+  type UserProfile,
 } from '../store.ts';
 import { type AppendCollections, appendInTransaction, appendWithoutTransaction, winnerOfRace } from './append-message.ts';
 import * as channelMembers from './channel-members.ts';
@@ -24,6 +25,7 @@ import { connectMongo, unusable } from './connection.ts';
 import { type IndexSpec, type Session, type StoreDatabase, type TransactionRunner, ensureIndexes } from './database.ts';
 import * as devices from './devices.ts';
 import { translate } from './errors.ts';
+import * as invitations from './invitations.ts';
 import * as markerCounts from './marker-counts.ts';
 import * as memberMarkers from './member-markers.ts';
 import * as messages from './messages.ts';
@@ -43,6 +45,7 @@ const INDEXES: readonly (readonly [string, readonly IndexSpec[]])[] = [
   [users.USERS, users.userIndexes],
   [organizations.ORGANIZATIONS, organizations.organizationIndexes],
   [orgMembers.ORG_MEMBERS, orgMembers.orgMemberIndexes],
+  [invitations.INVITATIONS, invitations.invitationIndexes],
   [channels.CHANNELS, channels.channelIndexes],
   [channelMembers.CHANNEL_MEMBERS, channelMembers.channelMemberIndexes],
   [messages.MESSAGES, messages.messageIndexes],
@@ -55,6 +58,7 @@ export class MongoStore implements Store {
   private readonly users: users.Users;
   private readonly organizations: organizations.Organizations;
   private readonly orgMembers: orgMembers.OrgMembers;
+  private readonly invitations: invitations.Invitations;
   private readonly channels: channels.Channels;
   private readonly channelMembers: channelMembers.ChannelMembers;
   private readonly messages: messages.Messages;
@@ -72,6 +76,7 @@ export class MongoStore implements Store {
     this.users = db.collection(users.USERS);
     this.organizations = db.collection(organizations.ORGANIZATIONS);
     this.orgMembers = db.collection(orgMembers.ORG_MEMBERS);
+    this.invitations = db.collection(invitations.INVITATIONS);
     this.channels = db.collection(channels.CHANNELS);
     this.channelMembers = db.collection(channelMembers.CHANNEL_MEMBERS);
     this.messages = db.collection(messages.MESSAGES);
@@ -160,11 +165,45 @@ export class MongoStore implements Store {
   }
 
   addOrgMember(orgId: string, userId: string, at: Date) {
+    return this.unit((session) => this.insertOrgMember(orgId, userId, at, session));
+  }
+
+  /** Adds an organization member, then counts it, then adds them to #general; false when already one. */
+  private async insertOrgMember(orgId: string, userId: string, at: Date, session: Session) {
+    if (!(await orgMembers.insertIfAbsent(this.orgMembers, orgId, userId, at, session))) return false;
+    const generalChannelId = await organizations.incrementMemberCount(this.organizations, orgId, session);
+    if (generalChannelId !== null) await this.insertMember(generalChannelId, userId, at, session);
+    return true;
+  }
+
+  async openInvitation(invitation: Invitation) {
+    const attempt = () => this.unit((session) => invitations.open(this.invitations, invitation, session));
+    try {
+      return await attempt();
+    } catch (error) {
+      // A concurrent invitation of the same pair won the unique index: the second attempt finds it.
+      if (error instanceof StoreError && error.kind === 'duplicate') return attempt();
+      throw error;
+    }
+  }
+
+  findInvitationsByIds(ids: readonly string[]) {
+    return this.guard(() => invitations.findByIds(this.invitations, ids));
+  }
+
+  listPendingInvitationsOfUser(userId: string, limit: number) {
+    return this.guard(() => invitations.findPendingOfUser(this.invitations, userId, limit));
+  }
+
+  changeInvitationStatus(id: string, from: readonly InvitationStatus[], to: InvitationStatus) {
+    return this.guard(() => invitations.changeStatus(this.invitations, id, from, to, undefined));
+  }
+
+  /** Without transactions the status moves first: a failure before the membership is repaired by accepting again. */
+  acceptInvitation(id: string, at: Date) {
     return this.unit(async (session) => {
-      if (!(await orgMembers.insertIfAbsent(this.orgMembers, orgId, userId, at, session))) return false;
-      const generalChannelId = await organizations.incrementMemberCount(this.organizations, orgId, session);
-      if (generalChannelId !== null) await this.insertMember(generalChannelId, userId, at, session);
-      return true;
+      const invitation = await invitations.changeStatus(this.invitations, id, ['PENDING', 'ACCEPTED'], 'ACCEPTED', session);
+      return invitation && { invitation, joined: await this.insertOrgMember(invitation.orgId, invitation.inviteeId, at, session) };
     });
   }
 

@@ -1,9 +1,20 @@
 // Row ↔ record mapping for the SQLite store (times as ms, arrays as JSON, booleans as 0/1).
-import type { Channel, ChannelKind, ChannelMember, Message, OrgMember, Organization, User } from '../../domain/types.ts';
+import type {
+  Channel,
+  ChannelKind,
+  ChannelMember,
+  Invitation,
+  InvitationStatus,
+  Message,
+  OrgMember,
+  Organization,
+  User,
+} from '../../domain/types.ts';
 
 export interface UserRow { id: string; name: string; displayName: string | null; email: string | null; lastActiveAt: number | null }
 export interface OrganizationRow { id: string; name: string; createdAt: number; memberCount: number; generalChannelId: string }
 export interface OrgMemberRow { orgId: string; userId: string; joinedAt: number }
+export interface InvitationRow { id: string; orgId: string; inviteeId: string; inviterId: string; status: string; createdAt: number }
 export interface ChannelRow {
   id: string; orgId: string; kind: string; name: string; directKey: string | null;
   lastSeq: number; lastActiveAt: number; memberCount: number; createdAt: number;
@@ -31,6 +42,15 @@ export const toOrganization = (r: OrganizationRow): Organization => ({
 });
 
 export const toOrgMember = (r: OrgMemberRow): OrgMember => ({ orgId: r.orgId, userId: r.userId, joinedAt: new Date(r.joinedAt) });
+
+export const toInvitation = (r: InvitationRow): Invitation => ({
+  id: r.id,
+  orgId: r.orgId,
+  inviteeId: r.inviteeId,
+  inviterId: r.inviterId,
+  status: r.status as InvitationStatus,
+  createdAt: new Date(r.createdAt),
+});
 
 export const toChannel = (r: ChannelRow): Channel => ({
   id: r.id,

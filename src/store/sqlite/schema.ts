@@ -26,6 +26,17 @@ CREATE TABLE IF NOT EXISTS org_members (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS org_members_by_user ON org_members (userId, orgId);
 
+CREATE TABLE IF NOT EXISTS invitations (
+  id TEXT PRIMARY KEY,
+  orgId TEXT NOT NULL,
+  inviteeId TEXT NOT NULL,
+  inviterId TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('PENDING', 'ACCEPTED', 'DECLINED', 'REVOKED')),
+  createdAt INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS invitations_pair ON invitations (inviteeId, orgId);
+CREATE INDEX IF NOT EXISTS invitations_pending ON invitations (inviteeId, createdAt) WHERE status = 'PENDING';
+
 CREATE TABLE IF NOT EXISTS channels (
   id TEXT PRIMARY KEY,
   orgId TEXT NOT NULL,

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Channel, ChannelMember, Device, Message, Organization } from '../../domain/types.ts';
+import type { Channel, ChannelMember, Device, Invitation, InvitationStatus, Message, Organization } from '../../domain/types.ts';
 import {
   type ActivityPosition,
   type ChannelMemberKey,
@@ -33,6 +33,7 @@ import {
   toOrganization,
   toUser,
 } from './rows.ts';
+import * as invitations from './invitations.ts';
 import { countReach, fillMarkerCounts, hasMarkerCounts, markersOf, moveCounts } from './marker-counts.ts';
 import { SCHEMA } from './schema.ts';
 
@@ -125,6 +126,12 @@ export class SqliteStore implements Store {
     return this.sql(text).run(...params);
   }
 
+  /** The statement helpers, for the queries kept in files of their own. */
+  private readonly queries: invitations.Sql = {
+    all: <Row>(text: string, ...params: unknown[]) => this.all<Row>(text, ...params),
+    get: <Row>(text: string, ...params: unknown[]) => this.get<Row>(text, ...params),
+  };
+
   /** Runs fn as one IMMEDIATE transaction (taking the write lock up front avoids lock upgrades failing). */
   private unit<T>(fn: () => T): T {
     try {
@@ -204,18 +211,44 @@ export class SqliteStore implements Store {
   }
 
   async addOrgMember(orgId: string, userId: string, at: Date) {
+    return this.unit(() => this.insertOrgMember(orgId, userId, at));
+  }
+
+  /** Adds an organization member, and to #general, inside a unit; false when already one. */
+  private insertOrgMember(orgId: string, userId: string, at: Date): boolean {
+    const added = this.run(
+      'INSERT INTO org_members (orgId, userId, joinedAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      orgId, userId, at.getTime(),
+    );
+    if (added.changes === 0) return false;
+    const org = this.get<{ generalChannelId: string }>(
+      'UPDATE organizations SET memberCount = memberCount + 1 WHERE id = ? RETURNING generalChannelId',
+      orgId,
+    );
+    if (org) this.insertMember(org.generalChannelId, userId, at);
+    return true;
+  }
+
+  async openInvitation(invitation: Invitation) {
+    return this.unit(() => invitations.open(this.queries, invitation));
+  }
+
+  async findInvitationsByIds(ids: readonly string[]) {
+    return invitations.findByIds(this.queries, ids);
+  }
+
+  async listPendingInvitationsOfUser(userId: string, limit: number) {
+    return invitations.findPendingOfUser(this.queries, userId, limit);
+  }
+
+  async changeInvitationStatus(id: string, from: readonly InvitationStatus[], to: InvitationStatus) {
+    return invitations.changeStatus(this.queries, id, from, to);
+  }
+
+  async acceptInvitation(id: string, at: Date) {
     return this.unit(() => {
-      const added = this.run(
-        'INSERT INTO org_members (orgId, userId, joinedAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-        orgId, userId, at.getTime(),
-      );
-      if (added.changes === 0) return false;
-      const org = this.get<{ generalChannelId: string }>(
-        'UPDATE organizations SET memberCount = memberCount + 1 WHERE id = ? RETURNING generalChannelId',
-        orgId,
-      );
-      if (org) this.insertMember(org.generalChannelId, userId, at);
-      return true;
+      const invitation = invitations.changeStatus(this.queries, id, ['PENDING', 'ACCEPTED'], 'ACCEPTED');
+      return invitation && { invitation, joined: this.insertOrgMember(invitation.orgId, invitation.inviteeId, at) };
     });
   }
 
