@@ -9,7 +9,7 @@ import type { Metrics } from './metrics.ts';
 import type { EventBus } from './realtime/bus.ts';
 import type { ChannelFeeds } from './realtime/feeds.ts';
 import type { PresenceTracker } from './realtime/presence.ts';
-import type { RateLimiter, RateLimits } from './services/rate-limit.ts';
+import type { RateLimits } from './services/rate-limit.ts';
 import type { Store } from './store/store.ts';
 
 /** The long-lived parts of one server process, built once by main(). */
@@ -23,8 +23,6 @@ export interface AppDeps {
   viewers: ViewerResolver;
   /** Writes per user and window, by kind (services/rate-limit.ts). */
   rateLimits: RateLimits;
-  /** rateLimits.send, under the name the send path has always used. */
-  sendLimiter: RateLimiter;
   metrics: Metrics;
 }
 

@@ -68,7 +68,6 @@ export async function connectDeps(config: Config, logger: Logger): Promise<AppDe
     presence: createPresence(config, bus, store, logger.child({ part: 'presence' })),
     viewers: new ViewerResolver(store, config.jwtSecret),
     rateLimits,
-    sendLimiter: rateLimits.send,
     metrics,
   };
 }

@@ -37,7 +37,7 @@ export async function sendMessage(ctx: RequestContext, input: SendMessageInput):
   const text = validateMessageText(input.text, ctx.deps.config.limits, 'text');
   const clientMessageId = input.clientMessageId == null ? null : validateClientMessageId(input.clientMessageId);
   const mentions = await validateMentions(ctx, channelId, input.mentionIds ?? []);
-  await ctx.deps.sendLimiter.take(ctx.viewer.id);
+  await ctx.deps.rateLimits.send.take(ctx.viewer.id);
   const { message, created } = await ctx.deps.store.appendMessage({
     id: newId('msg'),
     channelId,
