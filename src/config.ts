@@ -32,6 +32,38 @@ export interface Limits {
   connectionInitTimeoutMs: number;
   /** Bytes a WebSocket may have waiting to be sent before it is closed as too slow (1013). */
   socketBacklogMaxBytes: number;
+  /** Push registrations one user may hold (one per device). */
+  pushRegistrationsPerUser: number;
+}
+
+/** The server's VAPID identity for Web Push (RFC 8292). */
+export interface VapidConfig {
+  /** base64url of the uncompressed P-256 public key (65 bytes). */
+  publicKey: string;
+  /** base64url of the P-256 private key (32 bytes). */
+  privateKey: string;
+  /** mailto: or https: contact of the operator, sent to push services. */
+  subject: string;
+}
+
+/** Notifications for devices that are away (src/push/). */
+export interface PushConfig {
+  /** null when VAPID_* are unset: Web Push registrations are refused. */
+  vapid: VapidConfig | null;
+  /** How long a message may stay unread by an offline member before their devices are told. */
+  delayMs: number;
+  /** minimal: no message text (nor names) leaves the server. */
+  content: 'full' | 'minimal';
+  /** Pusher URLs may be plain http (a gateway on the same host or network). */
+  allowHttpGateways: boolean;
+  /** How often each process looks for due notifications. */
+  pollMs: number;
+  /** How long a process holds a claimed notification before another may take it over. */
+  leaseMs: number;
+  /** The first retry's delay; each further one doubles it. */
+  retryBaseMs: number;
+  /** How often the message log is scanned for what no process has decided yet (after a crash). */
+  scanMs: number;
 }
 
 export interface Config {
@@ -55,6 +87,7 @@ export interface Config {
   logLevel: string;
   production: boolean;
   limits: Limits;
+  push: PushConfig;
 }
 
 export const DEVELOPMENT_JWT_SECRET = 'development-secret-do-not-use-in-production';
@@ -92,6 +125,48 @@ function optionalUrl(env: Env, name: string, protocols: string[]): string | unde
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!values.includes(raw as T)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+/** A base64url key of exactly `bytes` bytes once decoded. */
+function base64urlKey(env: Env, name: string, bytes: number): string {
+  const raw = env[name] ?? '';
+  if (!/^[A-Za-z0-9_-]+$/.test(raw) || Buffer.from(raw, 'base64url').length !== bytes) {
+    throw new ConfigError(`${name} must be base64url of ${bytes} bytes (web-push generate-vapid-keys makes a pair)`);
+  }
+  return raw;
+}
+
+/** VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT: all three or none. */
+function vapid(env: Env): VapidConfig | null {
+  const names = ['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT'];
+  const set = names.filter((name) => env[name]);
+  if (set.length === 0) return null;
+  if (set.length < names.length) throw new ConfigError(`${names.join(', ')} must be set together (missing: ${names.filter((n) => !env[n]).join(', ')})`);
+  const subject = env.VAPID_SUBJECT!;
+  if (!/^(mailto:.+|https:\/\/.+)$/.test(subject) || subject.length > 256) {
+    throw new ConfigError(`VAPID_SUBJECT must be a mailto: or https: URL of the operator, got "${subject}"`);
+  }
+  return { publicKey: base64urlKey(env, 'VAPID_PUBLIC_KEY', 65), privateKey: base64urlKey(env, 'VAPID_PRIVATE_KEY', 32), subject };
+}
+
+function pushConfig(env: Env): PushConfig {
+  return {
+    vapid: vapid(env),
+    delayMs: integer(env, 'PUSH_DELAY_MS', 30_000, 0, 86_400_000),
+    content: oneOf(env, 'PUSH_CONTENT', ['full', 'minimal'] as const, 'full'),
+    allowHttpGateways: oneOf(env, 'PUSH_ALLOW_HTTP_GATEWAYS', ['true', 'false'] as const, 'false') === 'true',
+    pollMs: integer(env, 'PUSH_POLL_MS', 1000, 10, 600_000),
+    leaseMs: integer(env, 'PUSH_LEASE_MS', 60_000, 1000, 3_600_000),
+    retryBaseMs: integer(env, 'PUSH_RETRY_BASE_MS', 2000, 10, 3_600_000),
+    scanMs: integer(env, 'PUSH_SCAN_MS', 10_000, 100, 3_600_000),
+  };
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -144,6 +219,8 @@ export function loadConfig(env: Env = process.env): Config {
       aliasesMax: 50,
       connectionInitTimeoutMs: 10_000,
       socketBacklogMaxBytes: integer(env, 'WS_BACKLOG_MAX_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+      pushRegistrationsPerUser: 50,
     },
+    push: pushConfig(env),
   };
 }

@@ -12,6 +12,7 @@ import type {
   Organization,
   User,
 } from '../domain/types.ts';
+import type { PushStore } from './push-store.ts';
 
 export type StoreErrorKind = 'duplicate' | 'unavailable';
 
@@ -98,7 +99,7 @@ export interface ActivityPosition {
   id: string;
 }
 
-export interface Store {
+export interface Store extends PushStore {
   readonly kind: 'sqlite' | 'mongodb';
   /** Resolves when the store answers; rejects when it cannot be reached. */
   ping(): Promise<void>;

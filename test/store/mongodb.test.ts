@@ -6,6 +6,7 @@ import { MARKER_COUNTS } from '../../src/store/mongo/marker-counts.ts';
 import { MongoStore, openMongoStore } from '../../src/store/mongo/mongo-store.ts';
 import { MingoDb } from '../support/mingo-db.ts';
 import { storeContract } from './contract.ts';
+import { pushStoreContract } from './push-contract.ts';
 import { expectExactReceipts, liveChannels } from './receipts.ts';
 
 // The MongoDB store's own code on mingo, standing in for the driver's collections: once as a
@@ -22,13 +23,15 @@ async function onMingo(transactions: boolean) {
 
 storeContract('mongodb (mingo)', () => onMingo(false));
 storeContract('mongodb (mingo, transactions)', () => onMingo(true));
+pushStoreContract('mongodb (mingo)', () => onMingo(false));
+pushStoreContract('mongodb (mingo, transactions)', () => onMingo(true));
 
 const url = process.env.MONGODB_URL;
 if (!url) console.log('mongodb (server): skipped, because MONGODB_URL is unset');
 
 // A real server: each run in a database of its own, dropped afterwards.
 describe.skipIf(!url)('mongodb (server)', () => {
-  storeContract('mongodb (server)', async () => {
+  const onServer = async () => {
     const dbName = `chat_contract_${randomBytes(6).toString('hex')}`;
     const store = await openMongoStore(url!, { dbName });
     return {
@@ -43,7 +46,9 @@ describe.skipIf(!url)('mongodb (server)', () => {
         }
       },
     };
-  });
+  };
+  storeContract('mongodb (server)', onServer);
+  pushStoreContract('mongodb (server)', onServer);
 });
 
 describe('mongodb (mingo, transactions): read receipts', () => {

@@ -7,12 +7,13 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { storeContract } from './contract.ts';
+import { pushStoreContract } from './push-contract.ts';
 import { expectExactReceipts, liveChannels } from './receipts.ts';
 
 const require = createRequire(import.meta.url);
 
 // A real SQLite file in a temporary folder, as the server uses one.
-storeContract('sqlite', async () => {
+async function onFile() {
   const dir = mkdtempSync(join(tmpdir(), 'chat-store-'));
   const store = new SqliteStore(join(dir, 'chat.db'));
   return {
@@ -22,7 +23,10 @@ storeContract('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+storeContract('sqlite', onFile);
+pushStoreContract('sqlite', onFile);
 
 describe('sqlite: processes sharing one file', () => {
   it('opens a fresh file while another process is writing to it, waiting its turn', async () => {

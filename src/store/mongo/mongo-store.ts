@@ -31,6 +31,7 @@ import * as memberMarkers from './member-markers.ts';
 import * as messages from './messages.ts';
 import * as orgMembers from './org-members.ts';
 import * as organizations from './organizations.ts';
+import { MongoPushStore, PUSH_INDEXES } from './push-store.ts';
 import * as users from './users.ts';
 
 export interface MongoStoreOptions {
@@ -51,6 +52,7 @@ const INDEXES: readonly (readonly [string, readonly IndexSpec[]])[] = [
   [messages.MESSAGES, messages.messageIndexes],
   [devices.DEVICES, devices.deviceIndexes],
   [markerCounts.MARKER_COUNTS, markerCounts.markerCountIndexes],
+  ...PUSH_INDEXES,
 ];
 
 export class MongoStore implements Store {
@@ -67,6 +69,7 @@ export class MongoStore implements Store {
   /** The collections a marker write changes together. */
   private readonly markers: memberMarkers.MarkerCollections;
   private readonly transactions: TransactionRunner | null;
+  private readonly push: MongoPushStore;
 
   /** A store over db (the driver's Db, or a stand-in); see openMongoStore for connecting to a server. */
   constructor(
@@ -84,6 +87,7 @@ export class MongoStore implements Store {
     this.markerCounts = db.collection(markerCounts.MARKER_COUNTS);
     this.markers = { channelMembers: this.channelMembers, markerCounts: this.markerCounts };
     this.transactions = options.transactions ?? null;
+    this.push = new MongoPushStore(db, (fn) => this.guard(fn), (fn) => this.unit(fn));
   }
 
   /** True when multi-document units run as transactions. */
@@ -320,6 +324,22 @@ export class MongoStore implements Store {
   upsertDevices(records: readonly Device[]) {
     return this.guard(() => devices.upsertDevices(this.devices, records));
   }
+
+  // Notifications for devices that are away: the push part of the port lives in push-store.ts.
+  savePushRegistration: Store['savePushRegistration'] = (registration, max) => this.push.savePushRegistration(registration, max);
+  deletePushRegistration: Store['deletePushRegistration'] = (userId, deviceId) => this.push.deletePushRegistration(userId, deviceId);
+  deletePushRegistrationById: Store['deletePushRegistrationById'] = (id) => this.push.deletePushRegistrationById(id);
+  listPushRegistrations: Store['listPushRegistrations'] = (userIds) => this.push.listPushRegistrations(userIds);
+  findPushCursors: Store['findPushCursors'] = (channelIds) => this.push.findPushCursors(channelIds);
+  queuePushNotifications: Store['queuePushNotifications'] = (channelId, from, to, entries) =>
+    this.push.queuePushNotifications(channelId, from, to, entries);
+  claimPushNotifications: Store['claimPushNotifications'] = (owner, now, leaseUntil, limit) =>
+    this.push.claimPushNotifications(owner, now, leaseUntil, limit);
+  settlePushNotification: Store['settlePushNotification'] = (key, owner, settlement) => this.push.settlePushNotification(key, owner, settlement);
+  findChannelsActiveSince: Store['findChannelsActiveSince'] = (since, after, limit) => this.push.findChannelsActiveSince(since, after, limit);
+  readPushScanMark: Store['readPushScanMark'] = () => this.push.readPushScanMark();
+  claimPushScan: Store['claimPushScan'] = (owner, now, leaseUntil) => this.push.claimPushScan(owner, now, leaseUntil);
+  finishPushScan: Store['finishPushScan'] = (owner, mark) => this.push.finishPushScan(owner, mark);
 }
 
 /**

@@ -35,6 +35,7 @@ import {
 } from './rows.ts';
 import * as invitations from './invitations.ts';
 import { countReach, fillMarkerCounts, hasMarkerCounts, markersOf, moveCounts } from './marker-counts.ts';
+import { PUSH_SCHEMA, SqlitePushStore } from './push.ts';
 import { SCHEMA } from './schema.ts';
 
 const UNIQUE_KEYS: Record<string, string> = {
@@ -81,6 +82,7 @@ function useWriteAheadLog(db: Database.Database): void {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
+  private readonly push: SqlitePushStore;
 
   /** Opens (creating when needed) the store file; ':memory:' gives a throw-away store. */
   constructor(path: string) {
@@ -95,9 +97,10 @@ export class SqliteStore implements Store {
     // (and only the first to create the marker counts fills them).
     this.db.transaction(() => {
       const counted = hasMarkerCounts(this.db);
-      this.db.exec(SCHEMA);
+      this.db.exec(SCHEMA + PUSH_SCHEMA);
       if (!counted) fillMarkerCounts(this.db);
     }).immediate();
+    this.push = new SqlitePushStore(this.db, (fn) => this.unit(fn));
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -450,4 +453,20 @@ export class SqliteStore implements Store {
       }
     });
   }
+
+  // Notifications for devices that are away: the push part of the port lives in push.ts.
+  savePushRegistration: Store['savePushRegistration'] = (registration, max) => this.push.savePushRegistration(registration, max);
+  deletePushRegistration: Store['deletePushRegistration'] = (userId, deviceId) => this.push.deletePushRegistration(userId, deviceId);
+  deletePushRegistrationById: Store['deletePushRegistrationById'] = (id) => this.push.deletePushRegistrationById(id);
+  listPushRegistrations: Store['listPushRegistrations'] = (userIds) => this.push.listPushRegistrations(userIds);
+  findPushCursors: Store['findPushCursors'] = (channelIds) => this.push.findPushCursors(channelIds);
+  queuePushNotifications: Store['queuePushNotifications'] = (channelId, from, to, entries) =>
+    this.push.queuePushNotifications(channelId, from, to, entries);
+  claimPushNotifications: Store['claimPushNotifications'] = (owner, now, leaseUntil, limit) =>
+    this.push.claimPushNotifications(owner, now, leaseUntil, limit);
+  settlePushNotification: Store['settlePushNotification'] = (key, owner, settlement) => this.push.settlePushNotification(key, owner, settlement);
+  findChannelsActiveSince: Store['findChannelsActiveSince'] = (since, after, limit) => this.push.findChannelsActiveSince(since, after, limit);
+  readPushScanMark: Store['readPushScanMark'] = () => this.push.readPushScanMark();
+  claimPushScan: Store['claimPushScan'] = (owner, now, leaseUntil) => this.push.claimPushScan(owner, now, leaseUntil);
+  finishPushScan: Store['finishPushScan'] = (owner, mark) => this.push.finishPushScan(owner, mark);
 }
