@@ -9,6 +9,7 @@ import '../resolvers/invitation.ts';
 import '../resolvers/channel.ts';
 import '../resolvers/message.ts';
 import '../resolvers/viewer-events.ts';
+import '../resolvers/push.ts';
 
 builder.queryType({});
 builder.mutationType({});
