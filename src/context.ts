@@ -8,6 +8,7 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { EventBus } from './realtime/bus.ts';
 import type { ChannelFeeds } from './realtime/feeds.ts';
+import type { PushService } from './push/service.ts';
 import type { PresenceTracker } from './realtime/presence.ts';
 import type { RateLimits } from './services/rate-limit.ts';
 import type { Store } from './store/store.ts';
@@ -20,6 +21,7 @@ export interface AppDeps {
   bus: EventBus;
   feeds: ChannelFeeds;
   presence: PresenceTracker;
+  push: PushService;
   viewers: ViewerResolver;
   /** Writes per user and window, by kind (services/rate-limit.ts). */
   rateLimits: RateLimits;

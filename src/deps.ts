@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { AppDeps } from './context.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { PushService } from './push/service.ts';
 import { type EventBus, InProcessBus } from './realtime/bus.ts';
 import { ChannelFeeds } from './realtime/feeds.ts';
 import { InProcessPresence, type PresenceTracker } from './realtime/presence.ts';
@@ -59,13 +60,15 @@ export async function connectDeps(config: Config, logger: Logger): Promise<AppDe
     throw error;
   }
   const rateLimits = createRateLimits(config, logger.child({ part: 'rate-limit' }));
+  const presence = createPresence(config, bus, store, logger.child({ part: 'presence' }));
   return {
     config,
     logger,
     store,
     bus,
     feeds: new ChannelFeeds(bus, store, config.feedGapFillMs, logger.child({ part: 'feeds' })),
-    presence: createPresence(config, bus, store, logger.child({ part: 'presence' })),
+    presence,
+    push: new PushService(store, presence, config.push, metrics.push, logger.child({ part: 'push' })),
     viewers: new ViewerResolver(store, config.jwtSecret),
     rateLimits,
     metrics,
@@ -74,6 +77,7 @@ export async function connectDeps(config: Config, logger: Logger): Promise<AppDe
 
 /** Closes what connectDeps opened, the outermost first. */
 export async function closeDeps(deps: AppDeps): Promise<void> {
+  await deps.push.close();
   await deps.presence.close();
   await deps.rateLimits.close();
   await deps.feeds.close();

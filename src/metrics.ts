@@ -6,6 +6,22 @@ export interface HotCounter {
   inc(): void;
 }
 
+/** Notifications for devices that are away (src/push/), per kind of registration where it applies. */
+export interface PushMetrics {
+  /** Notifications written to the outbox (one per member and message; collapsing happens later). */
+  queued: client.Counter;
+  /** Notifications a push service or gateway accepted. */
+  sent: client.Counter<'kind'>;
+  /** Notifications given up on: refused for good, or still failing after the last retry. */
+  failed: client.Counter<'kind'>;
+  /** Notifications scheduled again after a 5xx, a 429 or a network error. */
+  retried: client.Counter<'kind'>;
+  /** Registrations removed because the push service or gateway said they are gone. */
+  removed: client.Counter<'kind'>;
+  /** Notifications not sent because the member came online, read the channel, left it or has no device registered. */
+  cancelled: client.Counter<'reason'>;
+}
+
 export interface Metrics {
   registry: client.Registry;
   messagesSent: client.Counter;
@@ -14,6 +30,7 @@ export interface Metrics {
   subscriptions: client.Gauge;
   feeds: client.Gauge;
   eventExecutions: HotCounter;
+  push: PushMetrics;
 }
 
 /** prom-client's inc() allocates on every call; on a fan-out of 50,000 that is garbage for nothing. */
@@ -50,5 +67,13 @@ export function createMetrics(): Metrics {
       'chat_subscription_executions_total',
       'Subscription events executed (subscribers with the same viewer-independent document share one)',
     ),
+    push: {
+      queued: new client.Counter({ name: 'chat_push_queued_total', help: 'Notifications written to the outbox', registers: [registry] }),
+      sent: new client.Counter({ name: 'chat_push_sent_total', help: 'Notifications accepted by a push service or gateway', labelNames: ['kind'], registers: [registry] }),
+      failed: new client.Counter({ name: 'chat_push_failed_total', help: 'Notifications given up on', labelNames: ['kind'], registers: [registry] }),
+      retried: new client.Counter({ name: 'chat_push_retried_total', help: 'Notifications scheduled again after a failure worth retrying', labelNames: ['kind'], registers: [registry] }),
+      removed: new client.Counter({ name: 'chat_push_removed_total', help: 'Registrations removed as gone or rejected', labelNames: ['kind'], registers: [registry] }),
+      cancelled: new client.Counter({ name: 'chat_push_cancelled_total', help: 'Notifications not sent, by reason', labelNames: ['reason'], registers: [registry] }),
+    },
   };
 }

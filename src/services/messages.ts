@@ -33,7 +33,7 @@ async function validateMentions(ctx: RequestContext, channelId: string, mentionI
  */
 export async function sendMessage(ctx: RequestContext, input: SendMessageInput): Promise<Message> {
   const channelId = idOf('Channel', input.channelId, 'channelId');
-  await requireChannelMember(ctx, channelId);
+  const { channel } = await requireChannelMember(ctx, channelId);
   const text = validateMessageText(input.text, ctx.deps.config.limits, 'text');
   const clientMessageId = input.clientMessageId == null ? null : validateClientMessageId(input.clientMessageId);
   const mentions = await validateMentions(ctx, channelId, input.mentionIds ?? []);
@@ -49,7 +49,10 @@ export async function sendMessage(ctx: RequestContext, input: SendMessageInput):
     clientMessageId,
   });
   ctx.refreshLoaders();
-  if (created) ctx.deps.metrics.messagesSent.inc();
+  if (created) {
+    ctx.deps.metrics.messagesSent.inc();
+    ctx.deps.push.messageStored(channel, message);
+  }
   // A retry publishes again: the first attempt may have stored the message and died before
   // publishing it. Feeds drop the copy everyone already has.
   await Promise.all([
