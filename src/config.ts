@@ -152,7 +152,9 @@ function vapid(env: Env): VapidConfig | null {
   if (!/^(mailto:.+|https:\/\/.+)$/.test(subject) || subject.length > 256) {
     throw new ConfigError(`VAPID_SUBJECT must be a mailto: or https: URL of the operator, got "${subject}"`);
   }
-  return { publicKey: base64urlKey(env, 'VAPID_PUBLIC_KEY', 65), privateKey: base64urlKey(env, 'VAPID_PRIVATE_KEY', 32), subject };
+  const publicKey = base64urlKey(env, 'VAPID_PUBLIC_KEY', 65);
+  if (Buffer.from(publicKey, 'base64url')[0] !== 0x04) throw new ConfigError('VAPID_PUBLIC_KEY must be an uncompressed P-256 point (starting with 0x04)');
+  return { publicKey, privateKey: base64urlKey(env, 'VAPID_PRIVATE_KEY', 32), subject };
 }
 
 function pushConfig(env: Env): PushConfig {

@@ -3,6 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { startServerProcess } from './support/server.ts';
 import { freePort } from './support/redis.ts';
+import webpush from 'web-push';
+
+function vapidKeys() {
+  const { publicKey, privateKey } = webpush.generateVAPIDKeys();
+  return { VAPID_PUBLIC_KEY: publicKey, VAPID_PRIVATE_KEY: privateKey };
+}
 
 describe('configuration', () => {
   it('has working defaults for a development machine', () => {
@@ -30,9 +36,25 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
     [{ ORGANIZATION_RATE_LIMIT: '0' }, 'ORGANIZATION_RATE_LIMIT must be an integer'],
     [{ MARKER_RATE_LIMIT: 'many' }, 'MARKER_RATE_LIMIT must be an integer'],
+    [{ VAPID_PUBLIC_KEY: 'BKey' }, 'VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT must be set together'],
+    [{ VAPID_PUBLIC_KEY: 'short', VAPID_PRIVATE_KEY: 'short', VAPID_SUBJECT: 'mailto:ops@example.com' }, 'VAPID_PUBLIC_KEY must be base64url of 65 bytes'],
+    [{ ...vapidKeys(), VAPID_SUBJECT: 'ops@example.com' }, 'VAPID_SUBJECT must be a mailto: or https: URL'],
+    [{ PUSH_CONTENT: 'everything' }, 'PUSH_CONTENT must be one of full, minimal'],
+    [{ PUSH_DELAY_MS: 'soon' }, 'PUSH_DELAY_MS must be an integer'],
+    [{ PUSH_ALLOW_HTTP_GATEWAYS: 'yes' }, 'PUSH_ALLOW_HTTP_GATEWAYS must be one of true, false'],
   ])('refuses %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('tells devices that are away after 30 s, with the message text, and sends Web Push only with a VAPID key', () => {
+    expect(loadConfig({}).push).toMatchObject({ vapid: null, delayMs: 30_000, content: 'full', allowHttpGateways: false });
+    const keys = vapidKeys();
+    expect(loadConfig({ ...keys, VAPID_SUBJECT: 'https://chat.example.com' }).push.vapid).toEqual({
+      publicKey: keys.VAPID_PUBLIC_KEY,
+      privateKey: keys.VAPID_PRIVATE_KEY,
+      subject: 'https://chat.example.com',
+    });
   });
 
   it('stops a server at start-up with a clear message when a service cannot be reached', async () => {
