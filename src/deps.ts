@@ -51,7 +51,8 @@ function createRateLimits(config: Config, logger: Logger): RateLimits {
 /** Opens everything a server process needs; closes what was opened when a later part fails. */
 export async function connectDeps(config: Config, logger: Logger): Promise<AppDeps> {
   const metrics = createMetrics();
-  const store = instrumentStore(await openStore(config), metrics.registry);
+  const opened = await openStore(config);
+  const store = instrumentStore(opened, metrics.registry);
   let bus: EventBus;
   try {
     bus = await openBus(config, logger);
@@ -68,7 +69,13 @@ export async function connectDeps(config: Config, logger: Logger): Promise<AppDe
     bus,
     feeds: new ChannelFeeds(bus, store, config.feedGapFillMs, logger.child({ part: 'feeds' })),
     presence,
-    push: new PushService(store, presence, config.push, metrics.push, logger.child({ part: 'push' })),
+    push: new PushService(
+      instrumentStore(opened, metrics.registry, 'chat_push_store'),
+      presence,
+      config.push,
+      metrics.push,
+      logger.child({ part: 'push' }),
+    ),
     viewers: new ViewerResolver(store, config.jwtSecret),
     rateLimits,
     metrics,

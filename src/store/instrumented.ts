@@ -4,16 +4,19 @@
 import client from 'prom-client';
 import type { Store } from './store.ts';
 
-/** The same store, with every method call counted and timed in the registry. */
-export function instrumentStore(store: Store, registry: client.Registry): Store {
+/**
+ * The same store, with every method call counted and timed in the registry, under `prefix`: a
+ * background part (the push outbox) counts apart, so request costs stay readable.
+ */
+export function instrumentStore(store: Store, registry: client.Registry, prefix = 'chat_store'): Store {
   const calls = new client.Counter({
-    name: 'chat_store_calls_total',
+    name: `${prefix}_calls_total`,
     help: 'Store calls by method',
     labelNames: ['method'],
     registers: [registry],
   });
   const seconds = new client.Histogram({
-    name: 'chat_store_call_seconds',
+    name: `${prefix}_call_seconds`,
     help: 'Store call duration by method',
     labelNames: ['method'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
