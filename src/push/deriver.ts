@@ -56,15 +56,15 @@ export class OutboxDeriver {
   notify(channelId: string): void {
     if (this.closed) return;
     this.waiting.add(channelId);
-    while (this.draining < PARALLEL_CHANNELS && this.draining < this.waiting.size) {
-      this.draining++;
-      void this.drain().finally(() => this.draining--);
-    }
+    this.kick();
   }
 
-  /** Resolves when every channel heard of so far is decided. */
-  private async decided(): Promise<void> {
-    while ((this.waiting.size > 0 || this.draining > 0) && !this.closed) await new Promise((r) => setTimeout(r, 10));
+  /** Starts drainers for the waiting channels, up to the limit. */
+  private kick(): void {
+    while (!this.closed && this.draining < PARALLEL_CHANNELS && this.draining < this.waiting.size) {
+      this.draining++;
+      void this.drain();
+    }
   }
 
   close(): void {
@@ -73,19 +73,38 @@ export class OutboxDeriver {
   }
 
   private async drain(): Promise<void> {
-    for (;;) {
-      const channelId = [...this.waiting].find((id) => !this.deciding.has(id));
-      if (channelId === undefined || this.closed) return;
-      this.waiting.delete(channelId);
-      this.deciding.add(channelId);
-      try {
-        await this.decideChannel(channelId);
-      } catch (error) {
-        // The cursor did not move: the next scan (or send) decides it again.
-        this.logger.warn({ err: error, channelId }, 'could not decide notifications for a channel');
-      } finally {
-        this.deciding.delete(channelId);
+    try {
+      while (!this.closed) {
+        let channelId: string | undefined;
+        for (const id of this.waiting) {
+          if (!this.deciding.has(id)) {
+            channelId = id;
+            break;
+          }
+        }
+        // A channel being decided stays waiting: whoever is deciding it takes it again when done.
+        if (channelId === undefined) return;
+        this.waiting.delete(channelId);
+        await this.decideAlone(channelId);
       }
+    } finally {
+      // In the same turn as the last check, so a kick right after it sees this drainer gone.
+      this.draining--;
+    }
+  }
+
+  /** Decides the channel unless this process is deciding it already (that run reads up to its newest message). */
+  private async decideAlone(channelId: string): Promise<void> {
+    if (this.deciding.has(channelId)) return;
+    this.deciding.add(channelId);
+    try {
+      await this.decideChannel(channelId);
+    } catch (error) {
+      // The cursor did not move: the next scan (or send) decides it again.
+      this.logger.warn({ err: error, channelId }, 'could not decide notifications for a channel');
+    } finally {
+      this.deciding.delete(channelId);
+      if (this.waiting.has(channelId)) this.kick();
     }
   }
 
@@ -189,8 +208,10 @@ export class OutboxDeriver {
           const cursor = cursors.get(c.id);
           return cursor ? cursor.seq < c.lastSeq || cursor.memberAfter !== null : c.lastSeq > 0;
         });
-        for (const channel of behind) this.notify(channel.id);
-        await this.decided();
+        // A few at a time, and only these: waiting for every channel the sends keep naming could last forever.
+        for (let i = 0; i < behind.length && !this.closed; i += PARALLEL_CHANNELS) {
+          await Promise.all(behind.slice(i, i + PARALLEL_CHANNELS).map((channel) => this.decideAlone(channel.id)));
+        }
         if (channels.length < SCAN_PAGE) break;
         after = channels.at(-1);
       }
