@@ -9,7 +9,7 @@ import { waitUntil } from '../support/wait.ts';
 import { channelOf, directChannel, organizationWith, send } from '../support/world.ts';
 import { type PushWorld, pushCount, registerBrowser, registerPhone, startPushWorld } from './push-world.ts';
 
-const DELAY_MS = 3000;
+const DELAY_MS = 4000;
 
 describe('push notifications', () => {
   let world: PushWorld;
