@@ -1,7 +1,7 @@
 // The only reader of process.env: one parsed, typed Config. Bad values fail fast at start-up.
 
 /** The kinds of write counted per user, each with an allowance of its own. */
-export type WriteKind = 'send' | 'organization' | 'channel' | 'invitation' | 'membership' | 'marker';
+export type WriteKind = 'send' | 'organization' | 'channel' | 'invitation' | 'membership' | 'marker' | 'push';
 
 /** How many writes of one kind a user may make per window. */
 export interface RateLimit {
@@ -215,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
         invitation: { points: integer(env, 'INVITATION_RATE_LIMIT', 100, 1, 1_000_000), windowMs: HOUR_MS },
         membership: { points: integer(env, 'MEMBERSHIP_RATE_LIMIT', 60, 1, 1_000_000), windowMs: MINUTE_MS },
         marker: { points: integer(env, 'MARKER_RATE_LIMIT', 300, 1, 1_000_000), windowMs: 10_000 },
+        push: { points: integer(env, 'PUSH_REGISTRATION_RATE_LIMIT', 60, 1, 1_000_000), windowMs: HOUR_MS },
       },
       subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
       queryDepthMax: 12,

@@ -22,6 +22,7 @@ describe('configuration', () => {
       invitation: { points: 100, windowMs: 3_600_000 },
       membership: { points: 60, windowMs: 60_000 },
       marker: { points: 300, windowMs: 10_000 },
+      push: { points: 60, windowMs: 3_600_000 },
     });
   });
 

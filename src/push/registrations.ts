@@ -25,6 +25,7 @@ export interface RegisterPusherInput {
 async function register(ctx: RequestContext, deviceId: string, target: PushTarget): Promise<PushRegistration> {
   const registration: PushRegistration = { ...target, id: newId('push'), userId: ctx.viewer.id, deviceId, createdAt: new Date() };
   const max = ctx.deps.config.limits.pushRegistrationsPerUser;
+  await ctx.deps.rateLimits.push.take(ctx.viewer.id);
   // Two registrations of one target racing on a store without transactions: the unique index
   // decides, and the loser simply registers again (it is the later one).
   for (let attempt = 0; ; attempt++) {
@@ -55,7 +56,9 @@ export async function registerPusher(ctx: RequestContext, input: RegisterPusherI
 
 /** Removes the device's registration, whichever kind; false when it had none. */
 export async function unregisterPush(ctx: RequestContext, input: { deviceId: string }): Promise<boolean> {
-  return ctx.deps.store.deletePushRegistration(ctx.viewer.id, validateDeviceId(input.deviceId));
+  const deviceId = validateDeviceId(input.deviceId);
+  await ctx.deps.rateLimits.push.take(ctx.viewer.id);
+  return ctx.deps.store.deletePushRegistration(ctx.viewer.id, deviceId);
 }
 
 /** The registrations of the viewer's devices; nobody else's are shown to anyone. */

@@ -26,6 +26,7 @@ const COUNTED: Record<WriteKind, string> = {
   invitation: 'invitations and answers to them',
   membership: 'membership changes',
   marker: 'read and delivery marker moves',
+  push: 'push registrations and removals',
 };
 
 const KEY_PREFIX = 'ratelimit';
@@ -63,6 +64,7 @@ function limitsOf(
     invitation: of('invitation'),
     membership: of('membership'),
     marker: of('marker'),
+    push: of('push'),
     close,
   };
 }

@@ -127,6 +127,15 @@ describe('push registrations', () => {
     expect(result.registerPusher.kind).toBe('PUSHER');
   });
 
+  it('refuses registrations past the hourly allowance with RATE_LIMITED', async () => {
+    const { ann } = await signInUsers(bare.url, ['ann']);
+    const allowance = bare.deps.config.limits.rates.push.points;
+    for (let i = 0; i < allowance; i++) await ann!.run(UnregisterPushDocument, { input: { deviceId: `device-${i}` } });
+    const refused = await ann!.request(RegisterPusherDocument, { input: { deviceId: 'phone', ...pusher() } });
+    expect(codes(refused)).toEqual(['RATE_LIMITED']);
+    expect((await ann!.run(PushRegistrationsDocument)).me.pushRegistrations).toEqual([]);
+  });
+
   it('refuses more devices than the limit, and still lets a registered device register again', async () => {
     const { ann } = await signInUsers(server.url, ['ann']);
     const max = server.deps.config.limits.pushRegistrationsPerUser;
