@@ -9,7 +9,8 @@ import { channelOf, directChannel, organizationWith, send } from '../support/wor
 import { via } from '../multiprocess/cluster.ts';
 import { type PushWorld, pushCount, registerBrowser, registerPhone, startPushWorld } from './push-world.ts';
 
-describe('push outbox across processes', () => {
+// Each test starts real processes and waits out leases: slow on a busy machine, so a longer bound.
+describe('push outbox across processes', { timeout: 90_000 }, () => {
   let world: PushWorld;
   let redis: TestRedis;
   let temp: ReturnType<typeof tempDir>;
