@@ -4,6 +4,7 @@
 import { type GraphQLFieldResolver, type GraphQLSchema, isObjectType } from 'graphql';
 import type { RequestContext } from '../src/context.ts';
 import { AppError } from '../src/errors.ts';
+import { listOfAtMost } from './refs.ts';
 
 type Representation = { __typename?: unknown; id?: unknown };
 
@@ -32,6 +33,8 @@ export function resolveEntitiesOneByOne(schema: GraphQLSchema): void {
   const resolveAll = field?.resolve as GraphQLFieldResolver<unknown, RequestContext, { representations: unknown[] }> | undefined;
   if (!field || !resolveAll || !entityType || !('getTypes' in entityType)) throw new Error('the schema has no _entities field to wrap');
   const entities = new Set(entityType.getTypes().map((type) => type.name));
+  // What the cost limit counts for the list: never more than are resolved (src/limits/cost.ts).
+  Object.assign(field, { extensions: { ...field.extensions, ...listOfAtMost((limits) => limits.entitiesMax) } });
   field.resolve = (source, args: { representations: unknown[] }, ctx: RequestContext, info) => {
     const { representations } = args;
     const max = ctx.deps.config.limits.entitiesMax;

@@ -53,7 +53,10 @@ export const PresenceRef = builder.objectRef<Presence>('Presence');
 // Fields whose value depends on who asks: see src/delivery/per-viewer.ts.
 export { PER_VIEWER, VIEWER_SPECIFIC, perViewer } from '../src/delivery/per-viewer.ts';
 
-/** Marks a list field (with no page or list argument) with the most items it may hold, for the cost limit (src/limits/cost.ts). */
+/**
+ * Marks a list field, or a connection (its edges), with the most items it may hold, for the cost
+ * limit (src/limits/cost.ts): a page or a list argument counts at most this many.
+ */
 export const listOfAtMost = (size: ListSize) => ({ listSize: size });
 
 export const UserConnection = builder.connectionObject({ type: UserRef, name: 'UserConnection' }, { name: 'UserEdge' });

@@ -2,9 +2,10 @@
 // A list field's selection counts once per item the list may hold: a connection's edges as many as
 // its page asks (first/last, the variables' values or defaults, the default page when neither is
 // given), a list argument's items (presence(userIds), _entities(representations)), a bounded list
-// its bound, introspection lists what this schema holds on average. Fragments are expanded (each
-// spread counts its fragment again) and each is counted once per page it is spread under, so the
-// count is linear in the document's size however the fragments nest.
+// its bound, introspection lists what this schema holds on average; never more than the field's
+// declared bound (`listSize`), since a longer page or list is refused, not run. Fragments are
+// expanded (each spread counts its fragment again) and each is counted once per page it is spread
+// under, so the count is linear in the document's size however the fragments nest.
 import {
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -134,6 +135,12 @@ export function operationCost(
     return value.literal.kind === Kind.NULL ? 0 : 1; // a single value stands for a list of one
   }
 
+  /** The most items a field declares its list (or its connection's edges) may hold; a longer one is refused, never run. */
+  function boundOf(definition: GraphQLField<unknown, unknown>): number {
+    const declared = definition.extensions?.listSize as ListSize | undefined;
+    return declared ? declared(limits) : Number.POSITIVE_INFINITY;
+  }
+
   /** The page a connection field asks for: first or last, the default page when neither. */
   function pageOf(field: FieldNode): number {
     let page: number | undefined;
@@ -149,10 +156,10 @@ export function operationCost(
   function itemsOf(field: FieldNode, definition: GraphQLField<unknown, unknown>, parent: GraphQLNamedType, page: number | undefined): number {
     if (!isListType(getNullableType(definition.type))) return 1;
     if (page !== undefined) return page;
+    const most = boundOf(definition);
     const listArgument = definition.args.find((argument) => isListType(getNullableType(argument.type)));
-    if (listArgument) return lengthOf(field.arguments?.find((argument) => argument.name.value === listArgument.name)?.value);
-    const declared = definition.extensions?.listSize as ListSize | undefined;
-    if (declared) return declared(limits);
+    if (listArgument) return Math.min(most, lengthOf(field.arguments?.find((argument) => argument.name.value === listArgument.name)?.value));
+    if (most !== Number.POSITIVE_INFINITY) return most;
     return listSizes.get(`${parent.name}.${definition.name}`) ?? limits.pageDefault;
   }
 
@@ -162,7 +169,8 @@ export function operationCost(
     if (!definition || !parent) return 1 + selectionCost(field.selectionSet, undefined, undefined);
     const isConnection = definition.args.some((argument) => argument.name === 'first' || argument.name === 'last');
     const items = itemsOf(field, definition, parent, page);
-    return 1 + items * selectionCost(field.selectionSet, getNamedType(definition.type), isConnection ? pageOf(field) : undefined);
+    const itsPage = isConnection ? Math.min(boundOf(definition), pageOf(field)) : undefined;
+    return 1 + items * selectionCost(field.selectionSet, getNamedType(definition.type), itsPage);
   }
 
   function spreadCost(name: string, page: number | undefined): number {
