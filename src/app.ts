@@ -8,6 +8,7 @@ import { createYoga, type Plugin } from 'graphql-yoga';
 import { createHttpAuthentication } from './auth/http.ts';
 import { type AppDeps, createContext, type RequestContext } from './context.ts';
 import { createErrorMasker } from './errors.ts';
+import { boundedParseCaches } from './limits/parse-cache.ts';
 import { useOperationLimits } from './limits/plugin.ts';
 import { logRequestErrors } from './logger.ts';
 import { schema } from './schema.ts';
@@ -50,6 +51,7 @@ export function buildApp(deps: AppDeps): App {
     renderGraphiQL,
     // Read up to the limit, whether the body says its length or comes in chunks; 413 beyond it.
     maxRequestBodySize: config.limits.httpBodyMaxBytes,
+    parserAndValidationCache: boundedParseCaches(),
     maskedErrors: { maskError },
     logging: {
       debug: (...args) => logger.debug({ yoga: args }),
