@@ -8,6 +8,9 @@ const TICK_MS = 250;
 
 const nowInSeconds = () => Math.floor(Date.now() / 1000);
 
+/** The second from which a token expiring at `expiresAt` (ms) is refused. */
+const secondOf = (expiresAt: number) => Math.ceil(expiresAt / 1000);
+
 function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }
@@ -25,23 +28,25 @@ export class TokenExpiry {
     this.timer.unref();
   }
 
-  /** Watches a socket whose token expires at `expiresAt` (seconds since the epoch; jose's `exp`). */
+  /** Watches a socket whose token expires at `expiresAt` (ms since the epoch: the claims' expiresAt). */
   watch(socket: WebSocket, expiresAt: number): void {
     // A token is valid until the second its exp names (jose refuses it from then on).
-    if (expiresAt <= this.swept) return this.expire(socket);
-    let sockets = this.due.get(expiresAt);
-    if (!sockets) this.due.set(expiresAt, (sockets = new Set()));
+    const second = secondOf(expiresAt);
+    if (second <= this.swept) return this.expire(socket);
+    let sockets = this.due.get(second);
+    if (!sockets) this.due.set(second, (sockets = new Set()));
     sockets.add(socket);
   }
 
   forget(socket: WebSocket, expiresAt: number): void {
-    const sockets = this.due.get(expiresAt);
-    if (sockets?.delete(socket) && sockets.size === 0) this.due.delete(expiresAt);
+    const second = secondOf(expiresAt);
+    const sockets = this.due.get(second);
+    if (sockets?.delete(socket) && sockets.size === 0) this.due.delete(second);
   }
 
-  /** True when a token expiring at `expiresAt` has expired by now. */
+  /** True when a token expiring at `expiresAt` (ms since the epoch) has expired by now. */
   static expired(expiresAt: number | null): boolean {
-    return expiresAt !== null && expiresAt <= nowInSeconds();
+    return expiresAt !== null && expiresAt <= Date.now();
   }
 
   private tick(): void {

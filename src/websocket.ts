@@ -80,7 +80,7 @@ type SendCallback = (error?: Error) => void;
 export interface Connection {
   socket: WebSocket;
   viewer?: Viewer;
-  /** When the connection's token expires (seconds since the epoch; null: never). */
+  /** When the connection's token expires (ms since the epoch; null: never). */
   expiresAt: number | null;
   /** Operations open on the connection. */
   operations: number;
