@@ -1,8 +1,7 @@
 // One error vocabulary: AppError kinds map to extensions.code; requests refused before they run
 // carry the GraphQL-over-HTTP codes; everything else is masked.
 import { type ExecutionResult, GraphQLError, Kind } from 'graphql';
-import type { Logger } from './logger.ts';
-import { newRequestId } from './logger.ts';
+import { type Logger, newRequestId } from './logger.ts';
 
 export type ErrorCode =
   | 'UNAUTHENTICATED'

@@ -19,7 +19,7 @@ function parseFailure(error: Error): GraphQLError {
     : refused;
 }
 
-/** Parse, validate and execution hooks that enforce the limits; the first plugin after Yoga's own parsers. */
+/** The parse, validate and execution hooks that enforce the limits, for Yoga's plugins. */
 export function useOperationLimits(limits: Limits): Plugin<{ params?: OperationParams }>[] {
   const documentLimitErrors = createDocumentLimits(limits);
   return [
