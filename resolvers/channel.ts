@@ -15,7 +15,7 @@ import type { RequestContext } from '../src/context.ts';
 import type { Channel } from '../src/domain/types.ts';
 import { memberConnection, pageDirection, toConnection } from './pagination.ts';
 import { channelName, channelReadState } from './channel-state.ts';
-import { ChannelRef, MessageConnection, MessageRef, OrganizationRef, PER_VIEWER, UserConnection, VIEWER_SPECIFIC, perViewer } from './refs.ts';
+import { ChannelRef, MessageConnection, MessageRef, OrganizationRef, PER_VIEWER, UserConnection, VIEWER_SPECIFIC, listOfAtMost, perViewer } from './refs.ts';
 
 const ChannelKind = builder.enumType('ChannelKind', { values: ['GROUP', 'DIRECT'] as const });
 
@@ -44,13 +44,14 @@ ChannelRef.implement({
     memberCount: t.exposeInt('memberCount'),
     members: t.field({
       type: UserConnection,
+      extensions: listOfAtMost((limits) => limits.pageMax),
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: (channel, args, ctx) =>
         memberConnection(args, ctx.deps.config.limits, (after, limit) => ctx.deps.store.listChannelMembers(channel.id, after, limit)),
     }),
     messages: t.field({
       type: MessageConnection,
-      extensions: VIEWER_SPECIFIC, // members only
+      extensions: { ...VIEWER_SPECIFIC, ...listOfAtMost((limits) => limits.pageMax) }, // members only
       description: 'Messages in seq order. last/before page backwards from the newest; first/after page forwards.',
       args: { first: t.arg.int(), after: t.arg.string(), last: t.arg.int(), before: t.arg.string() },
       resolve: async (channel, args, ctx) => {

@@ -7,7 +7,7 @@ import { channelMessages } from '../src/services/channel-stream.ts';
 import { sendMessage } from '../src/services/messages.ts';
 import type { RequestContext } from '../src/context.ts';
 import type { Message } from '../src/domain/types.ts';
-import { ChannelRef, MessageRef, UserRef } from './refs.ts';
+import { ChannelRef, MessageRef, UserRef, listOfAtMost } from './refs.ts';
 import { liveSubscription, resolveEvent } from './subscriptions.ts';
 
 const MessageStatus = builder.enumType('MessageStatus', {
@@ -52,7 +52,7 @@ MessageRef.implement({
     seq: t.exposeInt('seq', { description: 'Position in the channel: 1, 2, 3 ... strictly increasing, assigned by the server.' }),
     author: t.field({ type: UserRef, resolve: (message) => message.authorId }),
     text: t.exposeString('text'),
-    mentions: t.field({ type: [UserRef], resolve: (message) => message.mentions }),
+    mentions: t.field({ type: [UserRef], extensions: listOfAtMost((limits) => limits.mentionsMax), resolve: (message) => message.mentions }),
     mentionsChannel: t.exposeBoolean('mentionsChannel', {
       description: 'True when the message mentions everyone in the channel (@channel).',
     }),

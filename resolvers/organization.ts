@@ -5,7 +5,7 @@ import { idOf } from '../src/domain/ids.ts';
 import { requireOrgMember } from '../src/services/access.ts';
 import { createOrganization } from '../src/services/organizations.ts';
 import { forwardPage, memberConnection, toConnection } from './pagination.ts';
-import { ChannelConnection, OrganizationRef, UserConnection, VIEWER_SPECIFIC } from './refs.ts';
+import { ChannelConnection, OrganizationRef, UserConnection, VIEWER_SPECIFIC, listOfAtMost } from './refs.ts';
 
 OrganizationRef.implement({
   description: 'A workspace: its members and their channels.',
@@ -15,7 +15,7 @@ OrganizationRef.implement({
     memberCount: t.exposeInt('memberCount'),
     members: t.field({
       type: UserConnection,
-      extensions: VIEWER_SPECIFIC, // members only: an invitee sees the organization's name, not who is in it
+      extensions: { ...VIEWER_SPECIFIC, ...listOfAtMost((limits) => limits.pageMax) }, // members only: an invitee sees the organization's name, not who is in it
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: async (org, args, ctx) => {
         await requireOrgMember(ctx, org.id, 'id');
@@ -24,7 +24,7 @@ OrganizationRef.implement({
     }),
     channels: t.field({
       type: ChannelConnection,
-      extensions: VIEWER_SPECIFIC,
+      extensions: { ...VIEWER_SPECIFIC, ...listOfAtMost((limits) => limits.channelPageMax) },
       description:
         "The viewer's channels in this organization (group and direct), most recently active first. Pages of up to 1,000, so one request fills a sidebar.",
       args: { first: t.arg.int(), after: t.arg.string() },

@@ -2,7 +2,7 @@
 import { builder } from '../src/builder.ts';
 import { toGlobalId } from '../src/domain/ids.ts';
 import { presenceChanges, presenceOf, visiblePresenceIds } from '../src/services/presence.ts';
-import { PresenceRef, UserRef } from './refs.ts';
+import { PresenceRef, UserRef, listOfAtMost } from './refs.ts';
 import { liveSubscription, resolveEvent } from './subscriptions.ts';
 
 const PresenceStatus = builder.enumType('PresenceStatus', { values: ['ONLINE', 'OFFLINE'] as const });
@@ -25,6 +25,7 @@ builder.queryFields((t) => ({
   presence: t.field({
     type: [PresenceRef],
     description: 'Presence of up to 500 users, in the order asked.',
+    extensions: listOfAtMost((limits) => limits.presenceIdsMax),
     args: { userIds: t.arg.idList({ required: true }) },
     resolve: async (_root, args, ctx) => presenceOf(ctx, await visiblePresenceIds(ctx, args.userIds)),
   }),

@@ -4,6 +4,7 @@ import DataLoader from 'dataloader';
 import { builder } from '../src/builder.ts';
 import type { Channel, Invitation, Message, Organization, Presence, User } from '../src/domain/types.ts';
 import { AppError } from '../src/errors.ts';
+import type { ListSize } from '../src/limits/cost.ts';
 
 type Loaded<T> = (T | null | Error)[];
 
@@ -51,6 +52,12 @@ export const PresenceRef = builder.objectRef<Presence>('Presence');
 
 // Fields whose value depends on who asks: see src/delivery/per-viewer.ts.
 export { PER_VIEWER, VIEWER_SPECIFIC, perViewer } from '../src/delivery/per-viewer.ts';
+
+/**
+ * Marks a list field, or a connection (its edges), with the most items it may hold, for the cost
+ * limit (src/limits/cost.ts): a page or a list argument counts at most this many.
+ */
+export const listOfAtMost = (size: ListSize) => ({ listSize: size });
 
 export const UserConnection = builder.connectionObject({ type: UserRef, name: 'UserConnection' }, { name: 'UserEdge' });
 export const OrganizationConnection = builder.connectionObject(

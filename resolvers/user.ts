@@ -5,7 +5,7 @@ import { presenceOf } from '../src/services/presence.ts';
 import { requireVisibleUsers } from '../src/services/access.ts';
 import { pendingInvitations } from '../src/services/invitations.ts';
 import { forwardPage, toConnection } from './pagination.ts';
-import { InvitationRef, OrganizationConnection, PresenceRef, UserRef, VIEWER_SPECIFIC } from './refs.ts';
+import { InvitationRef, OrganizationConnection, PresenceRef, UserRef, VIEWER_SPECIFIC, listOfAtMost } from './refs.ts';
 import { AppError } from '../src/errors.ts';
 import { idOf } from '../src/domain/ids.ts';
 
@@ -33,7 +33,7 @@ UserRef.implement({
     }),
     organizations: t.field({
       type: OrganizationConnection,
-      extensions: VIEWER_SPECIFIC,
+      extensions: { ...VIEWER_SPECIFIC, ...listOfAtMost((limits) => limits.pageMax) },
       description: 'The organizations this user and the viewer both belong to (all of them for the viewer).',
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: async (user, args, ctx) => {

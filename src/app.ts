@@ -3,23 +3,16 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { type DocumentNode, parse } from 'graphql';
+import { getOperationAST } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
+import { createHttpAuthentication } from './auth/http.ts';
 import { type AppDeps, createContext, type RequestContext } from './context.ts';
-import type { Viewer } from './domain/types.ts';
-import { AppError, createErrorMasker, toGraphQLError } from './errors.ts';
-import { asksOnlyForSchema, documentLimits } from './limits.ts';
+import { createErrorMasker } from './errors.ts';
+import { boundedParseCaches } from './limits/parse-cache.ts';
+import { useOperationLimits } from './limits/plugin.ts';
+import { logRequestErrors } from './logger.ts';
 import { schema } from './schema.ts';
 import { type ServerContext, serveGraphQLOverWebSocket } from './websocket.ts';
-
-/**
- * How deep a document that only reads the schema may be: the standard introspection query
- * (graphql-js getIntrospectionQuery, GraphiQL's, codegen's) nests ofType to 15 fields deep.
- */
-const INTROSPECTION_DEPTH_MAX = 15;
-
-/** The viewer of an operation that only reads the schema (introspection, _service). */
-const SCHEMA_READER: Viewer = { id: '', name: '', deviceId: null };
 
 export interface App {
   /** Listens on config.port (0 = any free port); resolves with the port. */
@@ -28,23 +21,22 @@ export interface App {
   stop(): Promise<void>;
 }
 
-function parseOrNull(query: string | undefined): DocumentNode | null {
-  try {
-    return query ? parse(query) : null;
-  } catch {
-    return null;
-  }
-}
-
 export function buildApp(deps: AppDeps): App {
   const { config, logger, metrics } = deps;
-  const maskError = createErrorMasker(logger);
-  const limitsPlugin: Plugin = {
-    onValidate: ({ addValidationRule, params }) => {
-      const depthMax = asksOnlyForSchema(params.documentAST)
-        ? Math.max(config.limits.queryDepthMax, INTROSPECTION_DEPTH_MAX)
-        : config.limits.queryDepthMax;
-      addValidationRule(documentLimits(depthMax, config.limits.aliasesMax));
+  const maskError = createErrorMasker(logger, config.limits);
+  const authentication = createHttpAuthentication(deps.viewers, config.limits);
+
+  /** One log line per HTTP request that came back with errors (WebSocket operations: src/websocket.ts). */
+  const requestLog: Plugin<ServerContext> = {
+    onParse:
+      ({ context }) =>
+      ({ result, extendContext }) => {
+        if (result && !(result instanceof Error)) extendContext({ operationName: getOperationAST(result, context.params?.operationName)?.name?.value });
+      },
+    onResultProcess({ result, serverContext }) {
+      if (Array.isArray(result) || Symbol.asyncIterator in result || !result.errors) return;
+      const context = serverContext as ServerContext;
+      logRequestErrors(logger, { transport: 'http', operationName: context.operationName ?? context.params?.operationName }, result.errors);
     },
   };
 
@@ -57,32 +49,21 @@ export function buildApp(deps: AppDeps): App {
     // that carries the Authorization header like any query.
     graphiql: { title: 'Chat API', subscriptionsProtocol: 'SSE', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
     renderGraphiQL,
+    // Read up to the limit, whether the body says its length or comes in chunks; 413 beyond it.
+    maxRequestBodySize: config.limits.httpBodyMaxBytes,
+    parserAndValidationCache: boundedParseCaches(),
     maskedErrors: { maskError },
     logging: {
       debug: (...args) => logger.debug({ yoga: args }),
       info: (...args) => logger.info({ yoga: args }),
       warn: (...args) => logger.warn({ yoga: args }),
-      error: (...args) => logger.error({ yoga: args }),
+      // Yoga logs each error its masking changed: a client's mistake (logged once per request,
+      // by requestLog) or an unexpected error (logged with its stack by maskError).
+      error: (...args) => logger.debug({ yoga: args }),
     },
-    plugins: [limitsPlugin],
-    context: async (initial) => {
-      const viewer = initial.extra?.viewer ?? (await viewerOfHttpRequest(initial));
-      return createContext(deps, viewer);
-    },
+    plugins: [authentication.plugin, ...useOperationLimits(config.limits), requestLog],
+    context: async (initial) => createContext(deps, initial.extra?.viewer ?? (await authentication.viewerOf(initial.request))),
   });
-
-  async function viewerOfHttpRequest(initial: { request: Request; params?: { query?: string } }): Promise<Viewer> {
-    const header = initial.request.headers.get('authorization');
-    if (!header) {
-      const document = parseOrNull(initial.params?.query);
-      if (document && asksOnlyForSchema(document)) return SCHEMA_READER;
-    }
-    try {
-      return await deps.viewers.fromAuthorization(header, null);
-    } catch (error) {
-      throw error instanceof AppError ? toGraphQLError(error) : error;
-    }
-  }
 
   const server = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse) {

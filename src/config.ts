@@ -23,15 +23,33 @@ export interface Limits {
   presenceIdsMax: number;
   /** Writes one user may make per window, by kind, before RATE_LIMITED (services/rate-limit.ts). */
   rates: Record<WriteKind, RateLimit>;
+  /** Most users a channel may be created with (createChannel's memberIds). */
+  channelInitialMembersMax: number;
+  /** Most representations one _entities call may resolve. */
+  entitiesMax: number;
   /** Subscriptions one WebSocket connection may hold at once. */
   subscriptionsPerConnection: number;
-  /** Deepest selection set and most aliases a document may hold. */
+  /** Largest HTTP request body read; a longer one is refused with 413 before it is parsed. */
+  httpBodyMaxBytes: number;
+  /** Most lexical tokens a document may hold: parsing stops at the next one. */
+  queryTokensMax: number;
+  /** Deepest selection a document may hold (fields nested in fields, through fragments). */
   queryDepthMax: number;
+  /** The same for a document that only reads the schema: the standard introspection query nests 15 deep. */
+  introspectionDepthMax: number;
+  /** Most aliases and directives a document may hold, fragments expanded. */
   aliasesMax: number;
+  directivesMax: number;
+  /** Most fields one operation may run, each list field counted once per item its page may hold. */
+  queryCostMax: number;
   /** How long a WebSocket may stay open without connection_init. */
   connectionInitTimeoutMs: number;
+  /** Largest message a WebSocket client may send; a longer one closes the socket (1009). */
+  socketMessageMaxBytes: number;
   /** Bytes a WebSocket may have waiting to be sent before it is closed as too slow (1013). */
   socketBacklogMaxBytes: number;
+  /** WebSockets one user may hold open on one process; the next is closed with 4429. */
+  socketsPerUser: number;
   /** Push registrations one user may hold (one per device). */
   pushRegistrationsPerUser: number;
 }
@@ -75,6 +93,8 @@ export interface Config {
   jwtSecret: string;
   /** True when the secret is the built-in development one (a warning is logged). */
   jwtSecretIsDevelopment: boolean;
+  /** Whether a token without `exp` is accepted (it would never expire, on HTTP or on a socket). */
+  allowTokensWithoutExpiry: boolean;
   presenceGraceMs: number;
   /** Redis presence: how long a device entry lives unless its process refreshes it (every third of it). */
   presenceTtlMs: number;
@@ -194,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: optionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
     jwtSecret: secret ?? DEVELOPMENT_JWT_SECRET,
     jwtSecretIsDevelopment: secret === undefined,
+    allowTokensWithoutExpiry: oneOf(env, 'AUTH_ALLOW_TOKENS_WITHOUT_EXP', ['true', 'false'] as const, 'false') === 'true',
     presenceGraceMs: integer(env, 'PRESENCE_GRACE_MS', 10_000, 0, 3_600_000),
     presenceTtlMs: integer(env, 'PRESENCE_TTL_MS', 30_000, 300, 3_600_000),
     presenceSweepMs: integer(env, 'PRESENCE_SWEEP_MS', 2_000, 50, 600_000),
@@ -217,12 +238,21 @@ export function loadConfig(env: Env = process.env): Config {
         marker: { points: integer(env, 'MARKER_RATE_LIMIT', 300, 1, 1_000_000), windowMs: 10_000 },
         push: { points: integer(env, 'PUSH_REGISTRATION_RATE_LIMIT', 60, 1, 1_000_000), windowMs: HOUR_MS },
       },
+      channelInitialMembersMax: integer(env, 'CHANNEL_INITIAL_MEMBERS_MAX', 500, 1, 100_000),
+      entitiesMax: integer(env, 'ENTITIES_MAX', 500, 1, 100_000),
       subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
-      queryDepthMax: 12,
-      aliasesMax: 50,
-      connectionInitTimeoutMs: 10_000,
+      httpBodyMaxBytes: integer(env, 'HTTP_BODY_MAX_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      queryTokensMax: integer(env, 'QUERY_TOKENS_MAX', 2000, 100, 1_000_000),
+      queryDepthMax: integer(env, 'QUERY_DEPTH_MAX', 12, 2, 1000),
+      introspectionDepthMax: integer(env, 'QUERY_INTROSPECTION_DEPTH_MAX', 15, 2, 1000),
+      aliasesMax: integer(env, 'QUERY_ALIASES_MAX', 50, 0, 100_000),
+      directivesMax: integer(env, 'QUERY_DIRECTIVES_MAX', 20, 0, 100_000),
+      queryCostMax: integer(env, 'QUERY_COST_MAX', 25_000, 1, 1_000_000_000),
+      connectionInitTimeoutMs: integer(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 10_000, 100, 600_000),
+      socketMessageMaxBytes: integer(env, 'WS_MESSAGE_MAX_BYTES', 256 * 1024, 1024, 100 * 1024 * 1024),
       socketBacklogMaxBytes: integer(env, 'WS_BACKLOG_MAX_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
       pushRegistrationsPerUser: 50,
+      socketsPerUser: integer(env, 'WS_SOCKETS_PER_USER', 30, 1, 1_000_000),
     },
     push: pushConfig(env),
   };

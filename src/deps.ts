@@ -76,7 +76,7 @@ export async function connectDeps(config: Config, logger: Logger): Promise<AppDe
       metrics.push,
       logger.child({ part: 'push' }),
     ),
-    viewers: new ViewerResolver(store, config.jwtSecret),
+    viewers: new ViewerResolver(store, config.jwtSecret, { allowWithoutExpiry: config.allowTokensWithoutExpiry }),
     rateLimits,
     metrics,
   };

@@ -10,6 +10,7 @@ import '../resolvers/channel.ts';
 import '../resolvers/message.ts';
 import '../resolvers/viewer-events.ts';
 import '../resolvers/push.ts';
+import { resolveEntitiesOneByOne } from '../resolvers/entities.ts';
 
 builder.queryType({});
 builder.mutationType({});
@@ -19,3 +20,4 @@ export const schema = builder.toSubGraphSchema({
   linkUrl: 'https://specs.apollo.dev/federation/v2.6',
   federationDirectives: ['@key', '@shareable'],
 });
+resolveEntitiesOneByOne(schema);

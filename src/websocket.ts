@@ -2,7 +2,9 @@
 // on the HTTP server's /graphql path. Each operation goes through yoga.getEnveloped, so WebSocket
 // operations get the same plugins, validation, masking and context as HTTP ones; the connection's
 // token (connectionParams) names the viewer, and its device counts for presence. Subscription
-// events are written straight to the socket (src/delivery/).
+// events are written straight to the socket (src/delivery/). What a client may make
+// the server hold is bounded: the bytes waiting on each socket (every frame counts), the sockets of
+// one user, and the socket's life, which ends with its token.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
@@ -11,12 +13,17 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { AppDeps, RequestContext } from './context.ts';
 import type { Viewer } from './domain/types.ts';
-import { AppError } from './errors.ts';
+import { AppError, codeRequestErrors, requestError } from './errors.ts';
 import { KeepAlive, type Pinged } from './keep-alive.ts';
+import { logRequestErrors } from './logger.ts';
 import { type SubscriptionTarget, createSubscriptionDelivery } from './delivery/index.ts';
+import { TokenExpiry } from './token-expiry.ts';
 
-/** The largest message a client may send: operations are small; a longer one is an abuse. */
-const CLIENT_MESSAGE_MAX_BYTES = 256 * 1024;
+/** WebSocket close code 1013 (try again later): graphql-ws clients reconnect after it. */
+const TRY_AGAIN_LATER = 1013;
+
+/** Close code of a socket past its user's limit of open sockets; graphql-ws clients do not retry it. */
+const TOO_MANY_SOCKETS = 4429;
 
 /** How one operation runs, handed from onSubscribe to execute/subscribe by its execution arguments. */
 type Operation =
@@ -29,6 +36,8 @@ type Operation =
  * adapter object or closure per connection.
  */
 class GraphQLWebSocket extends WebSocket implements ProtocolSocket, Pinged {
+  /** Bytes a socket may have waiting to be sent (set per server: see socketClassFor). */
+  static backlogMaxBytes = Number.POSITIVE_INFINITY;
   /** graphql-ws's handler of each message the client sends. */
   handle: ((data: string) => Promise<void>) | null = null;
   /** graphql-ws's clean-up once the socket has closed. */
@@ -38,18 +47,64 @@ class GraphQLWebSocket extends WebSocket implements ProtocolSocket, Pinged {
   onMessage(handle: (data: string) => Promise<void>): void {
     this.handle = handle;
   }
+
+  /**
+   * Every frame the server writes passes here (protocol replies such as pongs, query results,
+   * errors, subscription events): a client this far behind (a stalled phone, or one that never
+   * reads) is better off reconnecting and resuming with afterSeq than the server holding an ever
+   * longer backlog for it.
+   */
+  override send(data: Sent, callback?: SendCallback): void;
+  override send(data: Sent, options: SendOptions, callback?: SendCallback): void;
+  override send(data: Sent, options?: SendOptions | SendCallback, callback?: SendCallback): void {
+    // ws takes a callback in the options' place, as the overloads say.
+    super.send(data, options as SendOptions, callback);
+    if (this.bufferedAmount > (this.constructor as typeof GraphQLWebSocket).backlogMaxBytes && this.readyState === WebSocket.OPEN) {
+      this.close(TRY_AGAIN_LATER, 'too far behind: reconnect and resume with afterSeq');
+    }
+  }
 }
+
+/** The socket class of one server, with its backlog limit: one class per server, nothing per socket. */
+function socketClassFor(backlogMaxBytes: number): typeof GraphQLWebSocket {
+  return class extends GraphQLWebSocket {
+    static override backlogMaxBytes = backlogMaxBytes;
+  };
+}
+
+type Sent = Parameters<WebSocket['send']>[0];
+type SendOptions = Parameters<WebSocket['send']>[1] & object;
+type SendCallback = (error?: Error) => void;
 
 /** One WebSocket connection: its socket, and once the token is checked, who it is. */
 export interface Connection {
   socket: WebSocket;
   viewer?: Viewer;
+  /** When the connection's token expires (ms since the epoch; null: never). */
+  expiresAt: number | null;
   /** Operations open on the connection. */
   operations: number;
 }
 
-/** What Yoga is handed besides its own context: the HTTP request, or the WebSocket connection. */
-export type ServerContext = { req?: IncomingMessage; extra?: Connection };
+/**
+ * What Yoga is handed besides its own context: the HTTP request, or the WebSocket connection; and
+ * what the request log needs to know of an HTTP request.
+ */
+export type ServerContext = {
+  req?: IncomingMessage;
+  extra?: Connection;
+  params?: { operationName?: string | null; variables?: Record<string, unknown> | null };
+  operationName?: string;
+};
+
+/** The errors of an operation as a WebSocket client sees them: HTTP details left out. */
+function withoutHttp(errors: readonly GraphQLError[]): GraphQLError[] {
+  return errors.map((error) => {
+    if (!error.extensions?.http) return error;
+    const { http: _http, ...extensions } = error.extensions;
+    return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions });
+  });
+}
 
 type MaskError = (error: unknown, message: string) => Error;
 
@@ -61,10 +116,21 @@ export function serveGraphQLOverWebSocket(
   maskError: MaskError,
 ): { close(): Promise<void> } {
   const { config, logger, metrics } = deps;
-  const subscribe = createSubscriptionDelivery({ deps, maskError, backlogMaxBytes: config.limits.socketBacklogMaxBytes });
+  const { limits } = config;
+  const subscribe = createSubscriptionDelivery({ deps, maskError, backlogMaxBytes: limits.socketBacklogMaxBytes });
   const operations = new WeakMap<ExecutionArgs, Operation>();
+  /** Open sockets of each user on this process. */
+  const socketsOf = new Map<string, number>();
+  const expiry = new TokenExpiry((socket) => socket.close(CloseCode.Forbidden, 'Forbidden: the token has expired'));
+
+  /** The log line of an operation that came back with errors, and the errors without HTTP details. */
+  function refused(operationName: string | null | undefined, errors: readonly GraphQLError[]): GraphQLError[] {
+    logRequestErrors(logger, { transport: 'ws', operationName }, errors);
+    return withoutHttp(errors);
+  }
+
   const protocol = makeServer<Record<string, unknown>, Connection>({
-    connectionInitWaitTimeout: config.limits.connectionInitTimeoutMs,
+    connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
     onConnect: async (ctx) => {
       const params = ctx.connectionParams ?? {};
       // Clients send { authorization }; some send the header's spelling, { Authorization }.
@@ -74,47 +140,71 @@ export function serveGraphQLOverWebSocket(
       // graphql-ws keeps the params for the connection's life; the token is checked once, here.
       const kept = params as Record<string, unknown>;
       for (const key of ['authorization', 'Authorization']) if (key in kept) kept[key] = undefined;
+      const connection = ctx.extra;
       try {
-        const viewer = await deps.viewers.fromAuthorization(authorization, named || `device-${randomUUID()}`);
+        const claims = await deps.viewers.verify(authorization);
         // The socket may have gone while the token was checked: onClose has run already and
-        // would never unregister a device registered now.
-        if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
-        ctx.extra.viewer = viewer;
+        // would never unregister what is registered now.
+        if (connection.socket.readyState !== WebSocket.OPEN) return false;
+        const open = socketsOf.get(claims.sub) ?? 0;
+        if (open >= limits.socketsPerUser) {
+          connection.socket.close(TOO_MANY_SOCKETS, `Too many open connections: at most ${limits.socketsPerUser} per user`);
+          return false;
+        }
+        socketsOf.set(claims.sub, open + 1);
+        connection.viewer = { id: claims.sub, name: claims.name, deviceId: named || `device-${randomUUID()}` };
+        connection.expiresAt = claims.expiresAt;
+        if (claims.expiresAt !== null) expiry.watch(connection.socket, claims.expiresAt);
         metrics.connections.inc();
-        await deps.presence.deviceConnected(viewer.id, viewer.deviceId!);
-        return true;
+        await deps.viewers.provision(claims, connection.viewer.deviceId);
+        await deps.presence.deviceConnected(connection.viewer.id, connection.viewer.deviceId!);
+        return connection.socket.readyState === WebSocket.OPEN;
       } catch (error) {
         if (!(error instanceof AppError)) logger.error({ err: error }, 'connection refused by an unexpected error');
         return false; // graphql-ws closes the socket with 4403 Forbidden
       }
     },
     onClose: async (ctx) => {
-      const viewer = ctx.extra.viewer;
+      const { viewer, expiresAt, socket } = ctx.extra;
       if (!viewer) return;
       metrics.connections.dec();
+      const open = (socketsOf.get(viewer.id) ?? 1) - 1;
+      if (open > 0) socketsOf.set(viewer.id, open);
+      else socketsOf.delete(viewer.id);
+      if (expiresAt !== null) expiry.forget(socket, expiresAt);
       await deps.presence.deviceDisconnected(viewer.id, viewer.deviceId!).catch((error: unknown) => {
         logger.warn({ err: error }, 'could not record a device leaving');
       });
     },
     onSubscribe: async (ctx, id, payload) => {
       const connection = ctx.extra;
-      if (connection.operations >= config.limits.subscriptionsPerConnection) {
-        return [
-          new GraphQLError(`At most ${config.limits.subscriptionsPerConnection} operations may be open on one connection`, {
+      // No operation runs on an expired identity, even in the moment before the socket is closed.
+      if (TokenExpiry.expired(connection.expiresAt)) {
+        connection.socket.close(CloseCode.Forbidden, 'Forbidden: the token has expired');
+        return [new GraphQLError('Sign in again: the token has expired', { extensions: { code: 'UNAUTHENTICATED' } })];
+      }
+      if (connection.operations >= limits.subscriptionsPerConnection) {
+        return refused(payload.operationName, [
+          new GraphQLError(`At most ${limits.subscriptionsPerConnection} operations may be open on one connection`, {
             extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
           }),
-        ];
+        ]);
       }
       // Only what the context needs: a subscription keeps its context for as long as it lives.
       const enveloped = yoga.getEnveloped({ extra: connection, params: payload });
       let document;
       try {
         document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return refused(payload.operationName, errors);
       } catch (error) {
-        return [error instanceof GraphQLError ? error : new GraphQLError('The document could not be parsed')];
+        // The limits throw before graphql-js validates (src/limits/plugin.ts); so does a parse error.
+        const errors = error instanceof AggregateError ? error.errors : [error];
+        return refused(
+          payload.operationName,
+          errors.map((e) => (e instanceof GraphQLError ? e : requestError('GRAPHQL_PARSE_FAILED', 'The document could not be parsed'))),
+        );
       }
-      const errors = enveloped.validate(enveloped.schema, document);
-      if (errors.length > 0) return errors;
       connection.operations++;
       const kind = getOperationAST(document, payload.operationName)?.operation;
       const args: ExecutionArgs = {
@@ -128,6 +218,10 @@ export function serveGraphQLOverWebSocket(
       operations.set(args, kind === 'subscription' ? { target: { socket: connection.socket, id } } : { execute: enveloped.execute });
       return args;
     },
+    onNext: (_ctx, _id, payload, _args, result) => {
+      if (!result.errors?.length) return;
+      return { ...result, errors: refused(payload.operationName, result.errors) };
+    },
     onComplete: (ctx) => {
       ctx.extra.operations = Math.max(0, ctx.extra.operations - 1);
     },
@@ -136,10 +230,12 @@ export function serveGraphQLOverWebSocket(
       if (!operation || !('execute' in operation)) throw new Error('an operation reached execute without its onSubscribe');
       return operation.execute(args);
     },
-    subscribe: (args) => {
+    subscribe: async (args) => {
       const operation = operations.get(args);
       if (!operation || !('target' in operation)) throw new Error('an operation reached subscribe without its onSubscribe');
-      return subscribe(args, operation.target);
+      const result = await subscribe(args, operation.target);
+      // Variables that cannot be coerced end the operation before it starts: say so with a code.
+      return Symbol.asyncIterator in result ? result : codeRequestErrors(result);
     },
   });
 
@@ -148,11 +244,11 @@ export function serveGraphQLOverWebSocket(
     server,
     path: '/graphql',
     handleProtocols,
-    maxPayload: CLIENT_MESSAGE_MAX_BYTES,
-    WebSocket: GraphQLWebSocket,
+    maxPayload: limits.socketMessageMaxBytes,
+    WebSocket: socketClassFor(limits.socketBacklogMaxBytes),
   });
   wsServer.on('connection', (socket: GraphQLWebSocket) => {
-    socket.cleanUp = protocol.opened(socket, { socket, operations: 0 });
+    socket.cleanUp = protocol.opened(socket, { socket, operations: 0, expiresAt: null });
     socket.on('message', received);
     socket.on('error', failed);
     socket.on('close', ended);
@@ -180,6 +276,7 @@ export function serveGraphQLOverWebSocket(
   return {
     async close() {
       keepAlive.stop();
+      expiry.stop();
       for (const client of wsServer.clients) client.close(1001, 'server is shutting down');
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },

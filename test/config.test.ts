@@ -24,6 +24,13 @@ describe('configuration', () => {
       marker: { points: 300, windowMs: 10_000 },
       push: { points: 60, windowMs: 3_600_000 },
     });
+    expect(config.allowTokensWithoutExpiry).toBe(false);
+    expect(config.limits).toMatchObject({ httpBodyMaxBytes: 1024 * 1024, queryTokensMax: 2000, queryDepthMax: 12, queryCostMax: 25_000, socketsPerUser: 30 });
+  });
+
+  it('reads every limit from its variable', () => {
+    const { limits } = loadConfig({ QUERY_COST_MAX: '1000', QUERY_TOKENS_MAX: '500', QUERY_ALIASES_MAX: '5', ENTITIES_MAX: '10', WS_SOCKETS_PER_USER: '2' });
+    expect(limits).toMatchObject({ queryCostMax: 1000, queryTokensMax: 500, aliasesMax: 5, entitiesMax: 10, socketsPerUser: 2 });
   });
 
   it.each([
@@ -43,6 +50,10 @@ describe('configuration', () => {
     [{ PUSH_CONTENT: 'everything' }, 'PUSH_CONTENT must be one of full, minimal'],
     [{ PUSH_DELAY_MS: 'soon' }, 'PUSH_DELAY_MS must be an integer'],
     [{ PUSH_ALLOW_HTTP_GATEWAYS: 'yes' }, 'PUSH_ALLOW_HTTP_GATEWAYS must be one of true, false'],
+    [{ QUERY_COST_MAX: '0' }, 'QUERY_COST_MAX must be an integer from 1'],
+    [{ HTTP_BODY_MAX_BYTES: '1mb' }, 'HTTP_BODY_MAX_BYTES must be an integer'],
+    [{ WS_SOCKETS_PER_USER: '0' }, 'WS_SOCKETS_PER_USER must be an integer from 1'],
+    [{ AUTH_ALLOW_TOKENS_WITHOUT_EXP: 'yes' }, 'AUTH_ALLOW_TOKENS_WITHOUT_EXP must be one of true, false'],
   ])('refuses %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

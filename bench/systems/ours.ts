@@ -38,6 +38,8 @@ export async function startOurs(processes: number, redisUrl: string): Promise<Ou
     HOST: '127.0.0.1',
     // The default limit (100 sends per 10 s per user) would throttle the publisher.
     SEND_RATE_LIMIT: '1000000',
+    // Subscribers are a few users with hundreds of connections each (see USERS).
+    WS_SOCKETS_PER_USER: '1000000',
   };
   const servers: ServerProcess[] = [];
   try {

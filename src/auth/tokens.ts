@@ -1,4 +1,4 @@
-// Bearer tokens: HS256 JWTs with sub (the user's id), name and optional email. Whatever the
+// Bearer tokens: HS256 JWTs with sub (the user's id), name, optional email, and exp. Whatever the
 // identity provider put in them is shown to other members, so it is made safe here, once.
 import { SignJWT, jwtVerify } from 'jose';
 import { cleanDisplayName, handleFrom } from '../domain/rules.ts';
@@ -38,19 +38,29 @@ function verificationKey(secret: string): Promise<CryptoKey> {
   return imported;
 }
 
-/** Verifies a token's signature, expiry and claims; any failure is UNAUTHENTICATED. */
-export async function verifyToken(token: string, secret: string): Promise<Claims> {
+/**
+ * Verifies a token's signature, expiry and claims; any failure is UNAUTHENTICATED. A token without
+ * `exp` would never expire (a socket holding it would live forever), so it is refused unless
+ * allowed.
+ */
+export async function verifyToken(token: string, secret: string, { allowWithoutExpiry = false } = {}): Promise<Claims> {
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, await verificationKey(secret), { algorithms: ['HS256'] }));
+    ({ payload } = await jwtVerify(token, await verificationKey(secret), { algorithms: ['HS256'], requiredClaims: allowWithoutExpiry ? [] : ['exp'] }));
   } catch (error) {
-    const reason = (error as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token is not valid';
-    throw AppError.unauthenticated(`Sign in again: ${reason}`);
+    const { code, claim } = error as { code?: string; claim?: string };
+    const reason =
+      code === 'ERR_JWT_EXPIRED'
+        ? 'the token has expired'
+        : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'exp'
+          ? 'the token has no expiry (exp)'
+          : 'the token is not valid';
+    throw AppError.unauthenticated(`Sign in again: ${reason}`, { tokenRefused: true });
   }
   const { sub, name, email, exp } = payload;
   // The subject is the user's id as stored: a control character or a lone surrogate would not survive the store.
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200 || /[\p{Cc}\p{Cs}]/u.test(sub)) {
-    throw AppError.unauthenticated('Sign in again: the token names no user (sub)');
+    throw AppError.unauthenticated('Sign in again: the token names no user (sub)', { tokenRefused: true });
   }
   const nameClaim = typeof name === 'string' ? name : '';
   return {

@@ -24,35 +24,37 @@ export class ViewerResolver {
   constructor(
     store: Store,
     private readonly secret: string,
+    private readonly options: { allowWithoutExpiry: boolean } = { allowWithoutExpiry: false },
   ) {
     this.profiles = new TurnBatch((profiles) => store.upsertUsers(profiles));
   }
 
-  /** The viewer of an Authorization header value; UNAUTHENTICATED when absent or invalid. */
-  async fromAuthorization(header: string | null | undefined, deviceId: string | null): Promise<Viewer> {
+  /** The claims of an Authorization header value; UNAUTHENTICATED when absent or invalid. No store access. */
+  async verify(header: string | null | undefined): Promise<Claims> {
     const token = bearerToken(header);
     if (!token) throw AppError.unauthenticated();
-    const claims = await this.verify(token);
-    await this.provision(claims);
+    return this.verifyToken(token);
+  }
+
+  /** The viewer the claims name, written to the store on first sight. */
+  async provision(claims: Claims, deviceId: string | null): Promise<Viewer> {
+    const fingerprint = JSON.stringify([claims.name, claims.displayName, claims.email]);
+    if (this.provisioned.get(claims.sub) !== fingerprint) {
+      await this.profiles.add({ id: claims.sub, name: claims.name, displayName: claims.displayName, email: claims.email });
+      if (this.provisioned.size >= PROVISIONED_CACHE_SIZE) this.provisioned.clear();
+      this.provisioned.set(claims.sub, fingerprint);
+    }
     return { id: claims.sub, name: claims.name, deviceId };
   }
 
   /** The token's claims: checked once, then reused until it expires (a minute at most). */
-  private async verify(token: string): Promise<Claims> {
+  private async verifyToken(token: string): Promise<Claims> {
     const now = Date.now();
     const known = this.verified.get(token);
     if (known && known.until > now) return known.claims;
-    const claims = await verifyToken(token, this.secret);
+    const claims = await verifyToken(token, this.secret, { allowWithoutExpiry: this.options.allowWithoutExpiry });
     if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
     this.verified.set(token, { claims, until: Math.min(claims.expiresAt ?? Infinity, now + VERIFIED_FOR_MS) });
     return claims;
-  }
-
-  private async provision(claims: Claims): Promise<void> {
-    const fingerprint = JSON.stringify([claims.name, claims.displayName, claims.email]);
-    if (this.provisioned.get(claims.sub) === fingerprint) return;
-    await this.profiles.add({ id: claims.sub, name: claims.name, displayName: claims.displayName, email: claims.email });
-    if (this.provisioned.size >= PROVISIONED_CACHE_SIZE) this.provisioned.clear();
-    this.provisioned.set(claims.sub, fingerprint);
   }
 }

@@ -10,9 +10,6 @@ import type { Group, Member, Payload } from './group.ts';
 /** graphql-ws messages are text frames (ws sends a Buffer as binary unless told). */
 const TEXT = { binary: false } as const;
 
-/** WebSocket close code 1013: graphql-ws clients reconnect after it. */
-const TRY_AGAIN_LATER = 1013;
-
 /** How often a replay waiting for a socket to drain looks again. */
 const DRAIN_CHECK_MS = 10;
 
@@ -71,10 +68,8 @@ export class SocketSubscription implements AsyncIterableIterator<ExecutionResult
       payload.copy(frame, this.prefixBytes);
       socket.send(frame, TEXT);
     }
+    // The socket closes itself once too far behind (1013), whatever the frame (src/websocket.ts).
     this.options.delivered();
-    // A client this far behind (a stalled phone) is better off reconnecting and resuming with
-    // afterSeq than the server holding an ever longer backlog for it.
-    if (socket.bufferedAmount > this.options.backlogMaxBytes) socket.close(TRY_AGAIN_LATER, 'too far behind: reconnect and resume with afterSeq');
   }
 
   /**

@@ -8,9 +8,6 @@ import { topics } from '../realtime/events.ts';
 import { StoreError } from '../store/store.ts';
 import { requireChannelMember, requireOrgMember, requireVisibleChannel } from './access.ts';
 
-/** Most members a channel can be created with; more are added one by one or by joining. */
-const INITIAL_MEMBERS_MAX = 500;
-
 function newChannel(orgId: string, kind: Channel['kind'], name: string, directKey: string | null): Channel {
   const now = new Date();
   return { id: newId('ch'), orgId, kind, name, directKey, lastSeq: 0, lastActiveAt: now, memberCount: 0, createdAt: now };
@@ -46,9 +43,9 @@ export async function createChannel(
   await requireOrgMember(ctx, orgId);
   const name = validateChannelName(input.name, 'name');
   const ids = input.memberIds ?? [];
-  if (ids.length > INITIAL_MEMBERS_MAX) {
-    throw AppError.badInput('memberIds', `memberIds may name at most ${INITIAL_MEMBERS_MAX} users`);
-  }
+  // More members are added one by one or join; counted before each id is decoded.
+  const max = ctx.deps.config.limits.channelInitialMembersMax;
+  if (ids.length > max) throw AppError.badInput('memberIds', `memberIds may name at most ${max} users`);
   const memberIds = [...new Set([ctx.viewer.id, ...ids.map((id) => idOf('User', id, 'memberIds'))])];
   await requireOrgMembers(ctx, orgId, memberIds, 'memberIds');
   await ctx.deps.rateLimits.channel.take(ctx.viewer.id);

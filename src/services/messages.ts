@@ -18,8 +18,9 @@ export interface SendMessageInput {
 /** Mentioned users: valid ids, at most the limit, each a member of the channel. */
 async function validateMentions(ctx: RequestContext, channelId: string, mentionIds: string[]): Promise<string[]> {
   const { mentionsMax } = ctx.deps.config.limits;
+  // Counted before each id is decoded: the list is the client's, of any length.
+  if (mentionIds.length > mentionsMax) throw AppError.badInput('mentionIds', `A message may mention at most ${mentionsMax} users`);
   const ids = [...new Set(mentionIds.map((id) => idOf('User', id, 'mentionIds')))];
-  if (ids.length > mentionsMax) throw AppError.badInput('mentionIds', `A message may mention at most ${mentionsMax} users`);
   const members = await Promise.all(ids.map((userId) => ctx.loaders.channelMember.load({ channelId, userId })));
   if (members.some((member) => member === null)) {
     throw AppError.badInput('mentionIds', 'mentionIds may only name members of the channel');

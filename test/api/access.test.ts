@@ -25,7 +25,11 @@ async function post(body: unknown, headers: Record<string, string> = {}) {
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] } };
+  return {
+    status: response.status,
+    challenge: response.headers.get('www-authenticate'),
+    body: (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] },
+  };
 }
 
 /** Opens a raw graphql-ws socket, sends connection_init, and resolves with the close code. */
@@ -48,14 +52,16 @@ describe('authentication', () => {
   const signed = (secret: string, expires: number | string) =>
     new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime(expires).sign(new TextEncoder().encode(secret));
 
+  const REFUSED_TOKEN = 'Bearer error="invalid_token"';
   it.each([
-    ['no token', async () => ({})],
-    ['a malformed header', async () => ({ authorization: 'Token abc' })],
-    ['a token signed with another secret', async () => ({ authorization: `Bearer ${await signed('another-secret-of-enough-length', '1h')}` })],
-    ['an expired token', async () => ({ authorization: `Bearer ${await signed(TEST_SECRET, Math.floor(Date.now() / 1000) - 60)}` })],
-  ])('refuses %s with UNAUTHENTICATED (HTTP 401)', async (_what, headers) => {
-    const { status, body } = await post({ query: '{ me { id } }' }, await headers());
+    ['no token', async () => ({}), 'Bearer'],
+    ['a malformed header', async () => ({ authorization: 'Token abc' }), 'Bearer'],
+    ['a token signed with another secret', async () => ({ authorization: `Bearer ${await signed('another-secret-of-enough-length', '1h')}` }), REFUSED_TOKEN],
+    ['an expired token', async () => ({ authorization: `Bearer ${await signed(TEST_SECRET, Math.floor(Date.now() / 1000) - 60)}` }), REFUSED_TOKEN],
+  ])('refuses %s with UNAUTHENTICATED (HTTP 401) and a WWW-Authenticate challenge', async (_what, headers, challenge) => {
+    const { status, challenge: sent, body } = await post({ query: '{ me { id } }' }, await headers());
     expect(status).toBe(401);
+    expect(sent).toBe(challenge);
     expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
     expect(body.data ?? null).toBeNull();
   });

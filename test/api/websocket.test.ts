@@ -2,9 +2,8 @@
 // check what a client sees on the wire: graphql-transport-ws frames with the operation's own id,
 // operations of one connection kept apart, order kept, and nothing held after a client leaves.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { MessageAddedDocument, RemoveChannelMemberDocument } from '../../operations/generated/graphql.ts';
-import { Subscription, quietFor, wsClient } from '../support/client.ts';
+import { Subscription, quietFor, rawConnection, wsClient } from '../support/client.ts';
 import { metricValue } from '../support/metrics.ts';
 import { type TestServer, startServer } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -22,25 +21,13 @@ const WITH_BADGE = `subscription($c: ID!, $after: Int) {
   messageAdded(channelId: $c, afterSeq: $after) { seq text author { name } channel { unreadCount } }
 }`;
 
-/** A graphql-transport-ws connection spoken by hand, keeping every frame the server sends. */
-async function rawConnection(token: string, to: TestServer = server) {
-  const socket = new WebSocket(to.wsUrl, ['graphql-transport-ws']);
-  const frames: string[] = [];
-  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
-  socket.on('message', (data, isBinary) => frames.push(isBinary ? '(binary)' : String(data)));
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-  await waitUntil(() => frames.includes('{"type":"connection_ack"}'), 'the connection to be acknowledged');
-  return { socket, frames, closed };
-}
-
 const metric = (name: string) => metricValue(server, name);
 
 describe('subscriptions over the WebSocket', () => {
   it('sends each subscriber a text frame with its own operation id around the same result', async () => {
     const world = await organizationWith(server.url, ['ann', 'bob', 'cat']);
     const { ann, bob, cat } = world.users;
-    const connections = [await rawConnection(bob!.token), await rawConnection(cat!.token)];
+    const connections = [await rawConnection(server, bob!.token), await rawConnection(server, cat!.token)];
     const ids = ['bob-op-1', 'cat "quoted" op'];
     connections.forEach(({ socket }, i) =>
       socket.send(JSON.stringify({ id: ids[i], type: 'subscribe', payload: { query: TEXT_ONLY, variables: { c: world.generalId, after: 0 } } })),
@@ -132,7 +119,7 @@ describe('subscriptions over the WebSocket', () => {
   it('closes a connection that sends an oversized message (1009), and goes on serving others', async () => {
     const world = await organizationWith(server.url, ['ann', 'bob']);
     const { ann, bob } = world.users;
-    const abuser = await rawConnection(bob!.token);
+    const abuser = await rawConnection(server, bob!.token);
     const padding = ' '.repeat(300 * 1024);
     abuser.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `${padding}{ me { id } }` } }));
     expect(await abuser.closed).toBe(1009);
@@ -155,7 +142,7 @@ describe('a client that stops reading', () => {
   it('is closed with 1013 once its backlog passes the limit, and resumes with afterSeq losing nothing', async () => {
     const world = await organizationWith(slow.url, ['ann', 'bob']);
     const { ann, bob } = world.users;
-    const { socket, frames, closed } = await rawConnection(bob!.token, slow);
+    const { socket, frames, closed } = await rawConnection(slow, bob!.token);
     socket.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query: TEXT_ONLY, variables: { c: world.generalId, after: 0 } } }));
     await send(ann!, world.generalId, 'first');
     await waitUntil(() => frames.length === 2, 'the first message');

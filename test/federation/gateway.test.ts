@@ -13,7 +13,7 @@ import { createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { MessageAddedDocument, SendMessageDocument } from '../../operations/generated/graphql.ts';
-import { fromGlobalId } from '../../src/domain/ids.ts';
+import { fromGlobalId, toGlobalId } from '../../src/domain/ids.ts';
 import type { Store } from '../../src/store/store.ts';
 import { HttpUser, Subscription, codes, wsClient } from '../support/client.ts';
 import { type TestServer, startServer } from '../support/server.ts';
@@ -134,6 +134,38 @@ describe('the subgraph', () => {
     expect(codes(outsider)).toEqual(['NOT_FOUND']);
     const anonymous = await new HttpUser(server.url, '', '').request(ENTITIES, { representations: [] });
     expect(codes(anonymous)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('fails each bad representation at its own index, and resolves the others', async () => {
+    const world = await organizationWith(server.url, ['ann', 'bob']);
+    const { ann, bob } = world.users;
+    const result = await ann!.request<Entities, unknown>(ENTITIES, {
+      representations: [
+        { __typename: 'Channel', id: world.generalId },
+        { __typename: 'Channel', id: 'garbage' }, // not an id at all
+        { __typename: 'Channel', id: bob!.id }, // the id of a User
+        { __typename: 'Channel' }, // no id
+        { __typename: 'Channel', id: toGlobalId('Channel', 'ch_nowhere') }, // no such channel
+        { __typename: 'Bookmark', id: world.generalId }, // not an entity of this subgraph
+        'not even an object',
+        { __typename: 'User', id: bob!.id },
+      ],
+    });
+    expect(result.data?._entities.map((e) => e?.id ?? null)).toEqual([world.generalId, null, null, null, null, null, null, bob!.id]);
+    const byIndex = Object.fromEntries((result.errors ?? []).map((e) => [e.path?.[1], e.extensions?.code]));
+    expect(byIndex).toEqual({ 1: 'BAD_USER_INPUT', 2: 'BAD_USER_INPUT', 3: 'BAD_USER_INPUT', 4: 'NOT_FOUND', 5: 'BAD_USER_INPUT', 6: 'BAD_USER_INPUT' });
+  });
+
+  it('resolves at most ENTITIES_MAX representations in one call', async () => {
+    const world = await organizationWith(server.url, ['ann']);
+    const representations = Array.from({ length: 501 }, () => ({ __typename: 'Channel', id: world.generalId }));
+    const TYPENAMES = 'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }';
+    const tooMany = await world.users.ann!.request<Entities, unknown>(TYPENAMES, { r: representations });
+    expect(codes(tooMany)).toEqual(['BAD_USER_INPUT']);
+    expect(tooMany.errors?.[0]?.message).toBe('Ask for at most 500 entities at once');
+    const enough = await world.users.ann!.request<Entities, unknown>(TYPENAMES, { r: representations.slice(1) });
+    expect(codes(enough)).toEqual([]);
+    expect(enough.data?._entities).toHaveLength(500);
   });
 
   it('batches references through the loaders: N channels are one store read', async () => {
@@ -310,6 +342,19 @@ describe('through the Hive gateway', () => {
       [true, true], // a DIRECT channel of others (NOT_FOUND)
     ]);
     expect(new Set(codes(asCat))).toEqual(new Set(['FORBIDDEN', 'NOT_FOUND']));
+  });
+
+  it('gets the chat entities that resolve when another one of the batch is malformed', async () => {
+    const { ann } = world.users;
+    bookmarks.splice(0, bookmarks.length, { note: 'the team', channel: { id: world.generalId } }, { note: 'broken', channel: { id: 'garbage' } });
+    const result = await new HttpUser(gatewayUrl, ann!.token, ann!.sub).request<{ bookmarks: { note: string; channel: { name: string } | null }[] }, unknown>(
+      '{ bookmarks { note channel { name } } }',
+    );
+    expect(result.data?.bookmarks).toEqual([
+      { note: 'the team', channel: { name: 'general' } },
+      { note: 'broken', channel: null },
+    ]);
+    expect(codes(result)).toEqual(['BAD_USER_INPUT']);
   });
 
   it('streams messageAdded to a member with their identity, and refuses a non-member', async () => {

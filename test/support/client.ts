@@ -6,6 +6,7 @@ import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signToken } from '../../src/auth/tokens.ts';
 import { TEST_SECRET } from './server.ts';
+import { waitUntil } from './wait.ts';
 
 export interface GraphQLResponse<T> {
   data?: T | null;
@@ -78,6 +79,18 @@ export async function connectDevice(server: { wsUrl: string }, user: { token: st
     });
   });
   return client;
+}
+
+/** A graphql-transport-ws connection spoken by hand, keeping every frame the server sends. */
+export async function rawConnection(server: { wsUrl: string }, token: string) {
+  const socket = new WebSocket(server.wsUrl, ['graphql-transport-ws']);
+  const frames: string[] = [];
+  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+  socket.on('message', (data, isBinary) => frames.push(isBinary ? '(binary)' : String(data)));
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await waitUntil(() => frames.includes('{"type":"connection_ack"}'), 'the connection to be acknowledged');
+  return { socket, frames, closed };
 }
 
 /** Events of one subscription, collected as they arrive, with a way to wait for the next ones. */
