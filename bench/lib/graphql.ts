@@ -1,5 +1,8 @@
 // A minimal GraphQL-over-HTTP client for our server, and token minting (HS256, like the
-// identity provider our server trusts).
+// identity provider our server trusts). Operations are the client app's own typed documents
+// (operations/generated/) or plain text for what only the bench does.
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 import { SignJWT } from 'jose';
 
 export function mintToken(secret: string, sub: string, name: string): Promise<string> {
@@ -15,15 +18,28 @@ export class GraphQLError extends Error {
   override name = 'GraphQLError';
 }
 
+const printed = new WeakMap<object, string>();
+
+/** The text of a document, printed once. */
+export function documentText(document: string | TypedDocumentNode<unknown, never>): string {
+  if (typeof document === 'string') return document;
+  let text = printed.get(document);
+  if (text === undefined) {
+    text = print(document);
+    printed.set(document, text);
+  }
+  return text;
+}
+
 export class GraphQLClient {
   constructor(readonly url: string) {}
 
   /** POSTs one operation; throws on a transport error, a non-200 answer or any GraphQL error. */
-  async request<T>(token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  async request<T, V = Record<string, unknown>>(token: string, query: string | TypedDocumentNode<T, V>, variables?: V): Promise<T> {
     const response = await fetch(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query: documentText(query as TypedDocumentNode<unknown, never>), variables: variables ?? {} }),
       signal: AbortSignal.timeout(60_000),
     });
     const text = await response.text();

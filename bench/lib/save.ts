@@ -3,13 +3,20 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { SessionResult } from '../scenarios/fanout.ts';
-import type { System, SystemName } from '../systems/types.ts';
+import type { System, SystemName, Workload } from '../systems/types.ts';
 import { progress } from './log.ts';
 import { benchDir, repoRoot } from './proc.ts';
 import { writeJson, writeText, type Result } from './report.ts';
 import { lineChart } from './svg.ts';
 
-const COLORS: Record<SystemName, string> = { ours: '#d62728', bare: '#2ca02c', socketio: '#1f77b4' };
+/** One colour per series: the peers, and ours per workload. */
+const COLORS: Record<Exclude<SystemName, 'ours'> | Workload, string> = {
+  best: '#d62728',
+  messageAdded: '#ff7f0e',
+  viewerEvents: '#9467bd',
+  bare: '#2ca02c',
+  socketio: '#1f77b4',
+};
 
 function gitCommit(): string | null {
   try {
@@ -61,9 +68,11 @@ export function saveResults(run: Run): void {
     'subscribers (log scale)',
     'time to last delivery (ms, log scale)',
     run.systems.map((system) => ({
-      label: system.label,
-      color: COLORS[system.name],
-      points: run.sessions.filter((s) => s.system === system.name).map((s) => ({ x: s.subscribers, y: s.fanoutMs })),
+      label: system.workload === 'best' ? 'ours (best case)' : system.workload ? `${system.label} (distinct users)` : system.label,
+      color: system.name === 'ours' ? COLORS[system.workload ?? 'best'] : COLORS[system.name],
+      points: run.sessions
+        .filter((s) => s.system === system.name && s.workload === system.workload)
+        .map((s) => ({ x: s.subscribers, y: s.fanoutMs })),
     })),
   );
   writeText(path.join(dir, chart), svg);

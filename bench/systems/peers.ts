@@ -10,7 +10,7 @@ function peer(name: SystemName, label: string, script: string, protocol: System[
     label,
     protocol,
     unavailable: () => undefined,
-    async start(processes, redisUrl) {
+    async start({ processes, redisUrl }) {
       const servers: ServerProcess[] = [];
       for (let i = 0; i < processes; i++) {
         servers.push(await startNode(`${label}#${i}`, script, await freePort(), { REDIS_URL: redisUrl }));
