@@ -5,7 +5,7 @@
 // prints one line per result with ratio = ours ÷ ceiling (how many times worse; 1.00 = as good
 // as bare ws; receipts and sends name their own reference), and writes
 // bench/results/<timestamp>.json with latest.json and fanout.svg (a quick run: only
-// latest-quick.json and fanout-quick.svg).
+// latest-quick.json and fanout-quick.svg; a run narrowed by options: latest-partial.json ...).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { progress } from './lib/log.ts';
@@ -37,6 +37,11 @@ const { values: args } = parseArgs({
 });
 
 const quick = args.quick;
+// Any option that narrows a full run makes it partial: its figures must not replace the full run's.
+const narrowed = ['scenarios', 'sizes', 'systems', 'rounds', 'no-api', 'receipt-members', 'send-seconds', 'history-messages'].some(
+  (name) => args[name as keyof typeof args] !== undefined && args[name as keyof typeof args] !== false,
+);
+const mode = quick ? 'quick' : narrowed ? 'partial' : 'full';
 const SCENARIOS = ['best', 'messageAdded', 'viewerEvents', 'receipts', 'sends', 'app-open', 'history'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const numbers = (list: string) => list.split(',').filter((s) => /^\d+$/.test(s)).map(Number);
@@ -86,7 +91,7 @@ const systems = [...fanoutOurs, ...fanoutPeers];
 const watchdog = setTimeout(() => {
   progress(`time limit of ${plan.timeLimitMs / 60_000} min reached: stopping, saving what was measured`);
   killAll();
-  saveResults({ mode: quick ? 'quick' : 'full', plan, loadAverageAtStart: loadAtStart, systems, results, sessions });
+  saveResults({ mode, plan, loadAverageAtStart: loadAtStart, systems, results, sessions });
   process.exit(2);
 }, plan.timeLimitMs);
 watchdog.unref();
@@ -143,6 +148,6 @@ try {
   await redis.close();
 }
 
-saveResults({ mode: quick ? 'quick' : 'full', plan, loadAverageAtStart: loadAtStart, systems, results, sessions });
+saveResults({ mode, plan, loadAverageAtStart: loadAtStart, systems, results, sessions });
 clearTimeout(watchdog);
 process.exit(0);

@@ -4,6 +4,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { SignJWT } from 'jose';
+import { post } from './http.ts';
 
 export function mintToken(secret: string, sub: string, name: string): Promise<string> {
   return new SignJWT({ name })
@@ -36,21 +37,20 @@ export class GraphQLClient {
 
   /** POSTs one operation; throws on a transport error, a non-200 answer or any GraphQL error. */
   async request<T, V = Record<string, unknown>>(token: string, query: string | TypedDocumentNode<T, V>, variables?: V): Promise<T> {
-    const response = await fetch(this.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: documentText(query as TypedDocumentNode<unknown, never>), variables: variables ?? {} }),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await response.text();
+    const { status, text } = await post(
+      this.url,
+      JSON.stringify({ query: documentText(query as TypedDocumentNode<unknown, never>), variables: variables ?? {} }),
+      { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      60_000,
+    );
     let body: { data?: T; errors?: { message: string }[] };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
-      throw new GraphQLError(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+      throw new GraphQLError(`HTTP ${status}: ${text.slice(0, 300)}`);
     }
     if (body.errors?.length) throw new GraphQLError(body.errors.map((e) => e.message).join('; ').slice(0, 500));
-    if (!response.ok || body.data === undefined) throw new GraphQLError(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+    if (status !== 200 || body.data === undefined) throw new GraphQLError(`HTTP ${status}: ${text.slice(0, 300)}`);
     return body.data;
   }
 }

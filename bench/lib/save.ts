@@ -27,7 +27,8 @@ function gitCommit(): string | null {
 }
 
 export interface Run {
-  mode: 'quick' | 'full';
+  /** partial: a full-size run narrowed by options (--scenarios, --sizes ...). */
+  mode: 'quick' | 'partial' | 'full';
   plan: { rounds: number } & Record<string, unknown>;
   loadAverageAtStart: number[];
   systems: System[];
@@ -54,12 +55,12 @@ export function saveResults(run: Run): void {
     results: run.results,
     sessions: run.sessions,
   };
-  // A quick run keeps only its own latest files (not kept in git), so trying it never replaces
-  // the full run's figures.
-  const quick = run.mode === 'quick';
-  const latest = quick ? 'latest-quick.json' : 'latest.json';
-  const chart = quick ? 'fanout-quick.svg' : 'fanout.svg';
-  const written = quick ? [latest] : [`${stamp}.json`, latest];
+  // A quick or partial run keeps only its own latest files (not kept in git), so trying it never
+  // replaces the full run's figures.
+  const full = run.mode === 'full';
+  const latest = full ? 'latest.json' : `latest-${run.mode}.json`;
+  const chart = full ? 'fanout.svg' : `fanout-${run.mode}.svg`;
+  const written = full ? [`${stamp}.json`, latest] : [latest];
   for (const name of written) writeJson(path.join(dir, name), report);
   // A run without fan-out (--sizes=none) leaves the last chart as it was.
   if (run.sessions.length === 0) return progress(`wrote ${written.map((name) => `bench/results/${name}`).join(' and ')}`);

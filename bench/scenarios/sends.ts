@@ -47,7 +47,11 @@ export async function runSends(redis: { url: string; flush(): Promise<void> }, p
     let failed = 0;
     let firstError: string | undefined;
     let cpuBefore = 0;
-    const cpuAtWarmupEnd = setTimeout(() => (cpuBefore = serversCpuSeconds(ours.servers)), plan.warmupSeconds * 1000);
+    let clientCpuBefore = process.cpuUsage();
+    const cpuAtWarmupEnd = setTimeout(() => {
+      cpuBefore = serversCpuSeconds(ours.servers);
+      clientCpuBefore = process.cpuUsage();
+    }, plan.warmupSeconds * 1000);
     const sender = async (s: number) => {
       for (let j = 0; Date.now() < end; j++) {
         const { text, clientMessageId } = sendTextOf(s, j);
@@ -66,6 +70,9 @@ export async function runSends(redis: { url: string; flush(): Promise<void> }, p
     await Promise.all(Array.from({ length: plan.senders }, (_, s) => sender(s)));
     clearTimeout(cpuAtWarmupEnd);
     const cpuMs = ((serversCpuSeconds(ours.servers) - cpuBefore) * 1000) / Math.max(counted, 1);
+    // The senders share the machine with the server: say what they cost, so a starved server shows.
+    const client = process.cpuUsage(clientCpuBefore);
+    progress(`sends: ${counted} sends counted; the senders used ${((client.user + client.system) / 1000 / Math.max(counted, 1)).toFixed(2)} ms CPU per send, the server ${cpuMs.toFixed(2)} ms`);
     const rate = counted / plan.seconds;
     const ratio = rate / ceiling;
     const failures = failed > 0 ? `; ${failed} sends failed (${firstError?.slice(0, 120)})` : '';
