@@ -15,6 +15,8 @@ export interface Comparison {
   /** Why a system has no value ("not run: …", "failed: …"). */
   missing: Partial<Record<SystemName, string>>;
   ratio: number | null;
+  /** Figures the line adds after the values (e.g. badge mismatches). */
+  details?: Record<string, number>;
   line: string;
 }
 

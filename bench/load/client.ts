@@ -36,7 +36,12 @@ const send = (message: FromClient) => process.send!(message);
 /** Compares the badges in connection `index`'s viewerEvents frame with what its user must see. */
 function checkBadges(data: Buffer, index: number, expected: BadgeCheck): void {
   checked++;
-  const frame = JSON.parse(data.toString('utf8')) as { payload?: { data?: ViewerEventsSubscription | null } };
+  let frame: { payload?: { data?: ViewerEventsSubscription | null } } = {};
+  try {
+    frame = JSON.parse(data.toString('utf8')) as typeof frame;
+  } catch {
+    // Not JSON: counted as a mismatch below, like any frame without the badges.
+  }
   const event = frame.payload?.data?.viewerEvents;
   const channel = event?.__typename === 'MessageAddedEvent' ? event.channel : undefined;
   const mentions = expected.mentions[index] ?? 0;

@@ -54,8 +54,10 @@ function linesFor(n: number, workload: Workload, peers: Sessions, ours: SessionR
     workload === 'viewerEvents' && badges
       ? `badges: ${badges.mismatches} mismatches of ${badges.subscribers} subscribers (unreadCount ${badges.expectedUnread} for all, mentionCount > 0 for ${badges.mentionedUsers})${badges.sample ? `, e.g. ${badges.sample}` : ''}`
       : undefined;
+  const fanout = compare(`fan-out ${n} distinct users, ${workload}`, 'ms', 'lower', ...at((s) => s.fanoutMs), note);
+  if (workload === 'viewerEvents' && badges) fanout.details = { badgeMismatches: badges.mismatches, badgeSubscribers: badges.subscribers, badgeFramesWrong: badges.wrong };
   const lines = [
-    compare(`fan-out ${n} distinct users, ${workload}`, 'ms', 'lower', ...at((s) => s.fanoutMs), note),
+    fanout,
     compare(`server CPU per delivery, ${n} distinct users, ${workload}`, 'µs', 'lower', ...at((s) => s.cpu.perDeliveryUs)),
   ];
   if (workload === 'viewerEvents') {
