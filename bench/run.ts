@@ -65,7 +65,7 @@ const plan = {
   receipts: {
     members: args['receipt-members'] !== undefined ? numbers(args['receipt-members']) : quick ? [100, 1000] : [100, 10_000, 50_000],
     messages: 200,
-    budgetMs: quick ? 5000 : 30_000,
+    budgetMs: quick ? 3000 : 30_000,
   },
   sends: { senders: 32, channels: 100, warmupSeconds: 1, seconds: Number(args['send-seconds'] ?? (quick ? 3 : 10)) },
   appOpenChannels: 1000,
