@@ -89,7 +89,7 @@ export async function addUsers(store: Store, orgId: string, count: number, what:
     await store.upsertUsers(batch.map((user) => ({ ...user, displayName: null, email: null })));
     for (const user of batch) await store.addOrgMember(orgId, user.id, new Date());
     const done = first + batch.length;
-    tell(() => `${what}: ${done}/${count} users and memberships (${Math.round(done / ((Date.now() - started) / 1000 || 1))}/s)`, done === count);
+    tell(() => `${what}: ${done}/${count} users and memberships (${Math.round(done / Math.max((Date.now() - started) / 1000, 0.001))}/s)`, done === count);
   }
 }
 

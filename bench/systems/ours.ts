@@ -40,8 +40,11 @@ export async function startOurs<P extends SeedPlan>(processes: number, redisUrl:
     AUTH_JWT_SECRET: secret,
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
-    // The default limit (100 sends per 10 s per user) would throttle the publisher and the senders.
+    // The default write limits (100 sends per 10 s, 100 channels and 10 organizations an hour per
+    // user) would throttle the publisher, the senders and app-open's 1,000 channels.
     SEND_RATE_LIMIT: '1000000',
+    CHANNEL_RATE_LIMIT: '1000000',
+    ORGANIZATION_RATE_LIMIT: '1000000',
   };
   const servers: ServerProcess[] = [];
   let seeded: SeedResults[P['kind']];
