@@ -11,6 +11,8 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const benchDir = fileURLToPath(new URL('../', import.meta.url));
 
 const children = new Set<ChildProcess>();
+/** Processes the bench itself is ending (their exit is no news). */
+const stopping = new WeakSet<ChildProcess>();
 
 export function track<C extends ChildProcess>(child: C): C {
   children.add(child);
@@ -21,6 +23,7 @@ export function track<C extends ChildProcess>(child: C): C {
 /** Kills every tracked child still running (synchronous, so it also works in an 'exit' handler). */
 export function killAll(): void {
   for (const child of children) {
+    stopping.add(child);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 }
@@ -76,6 +79,11 @@ export async function startNode(label: string, script: string, port: number, env
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  // A server that ends before the bench stops it must say so: its clients only see refused connections.
+  child.once('exit', (code, signal) => {
+    if (stopping.has(child)) return;
+    process.stderr.write(`  [${label}] exited by itself (${code ?? signal}); last lines: ${server.tail.slice(-5).join(' | ').slice(0, 1500) || 'none'}\n`);
+  });
   return server;
 }
 
@@ -114,6 +122,7 @@ export function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
 /** SIGTERM, then SIGKILL if the process has not exited within graceMs. */
 export async function stop(child: ChildProcess, graceMs = 3000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
+  stopping.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
