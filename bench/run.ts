@@ -1,60 +1,97 @@
-// npm run bench [-- --quick] [--sizes=1000,10000|none] [--systems=ours,bare,socketio] [--no-api]
-//   [--history-messages=1000000] [--rounds=11]
+// npm run bench [-- --quick] [--scenarios=best,messageAdded,viewerEvents,receipts,sends,app-open,history]
+//   [--sizes=1000,10000|none] [--systems=ours,bare,socketio] [--no-api] [--rounds=11]
+//   [--receipt-members=100,10000,50000] [--send-seconds=10] [--history-messages=1000000]
 // Measures our GraphQL server against a bare `ws` broadcast server (the ceiling) and Socket.IO,
 // prints one line per result with ratio = ours ÷ ceiling (how many times worse; 1.00 = as good
-// as bare ws), and writes bench/results/<timestamp>.json with latest.json and fanout.svg (a quick
-// run: only latest-quick.json and fanout-quick.svg).
+// as bare ws; receipts and sends name their own reference), and writes
+// bench/results/<timestamp>.json with latest.json and fanout.svg (a quick run: only
+// latest-quick.json and fanout-quick.svg; a run narrowed by options: latest-partial.json ...).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { progress } from './lib/log.ts';
 import { killAll } from './lib/proc.ts';
 import { startRedis } from './lib/redis.ts';
-import { compare, type Result } from './lib/report.ts';
+import type { Result } from './lib/report.ts';
 import { saveResults } from './lib/save.ts';
 import { runApiScenarios } from './scenarios/api.ts';
-import { runSession, type SessionResult } from './scenarios/fanout.ts';
-import { ours } from './systems/ours.ts';
+import type { SessionResult } from './scenarios/fanout.ts';
+import { runFanout } from './scenarios/fanout-sizes.ts';
+import { runReceipts } from './scenarios/receipts.ts';
+import { runSends } from './scenarios/sends.ts';
+import { ours, oursMessageAdded, oursViewerEvents } from './systems/ours.ts';
 import { bare, socketio } from './systems/peers.ts';
-import type { System, SystemName } from './systems/types.ts';
+import type { System } from './systems/types.ts';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    scenarios: { type: 'string' },
     sizes: { type: 'string' },
     systems: { type: 'string' },
     rounds: { type: 'string' },
     'no-api': { type: 'boolean', default: false },
+    'receipt-members': { type: 'string' },
+    'send-seconds': { type: 'string' },
     'history-messages': { type: 'string' },
   },
 });
 
 const quick = args.quick;
+// Any option that narrows a full run makes it partial: its figures must not replace the full run's.
+const narrowed = ['scenarios', 'sizes', 'systems', 'rounds', 'no-api', 'receipt-members', 'send-seconds', 'history-messages'].some(
+  (name) => args[name as keyof typeof args] !== undefined && args[name as keyof typeof args] !== false,
+);
+const mode = quick ? 'quick' : narrowed ? 'partial' : 'full';
+const SCENARIOS = ['best', 'messageAdded', 'viewerEvents', 'receipts', 'sends', 'app-open', 'history'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+const numbers = (list: string) => list.split(',').filter((s) => /^\d+$/.test(s)).map(Number);
+
+const requested = (args.scenarios ?? (quick ? 'best,messageAdded,viewerEvents,receipts,sends' : SCENARIOS.join(','))).split(',');
+const unknown = requested.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+if (unknown.length > 0) {
+  console.error(`--scenarios takes a comma-separated list of ${SCENARIOS.join(', ')} (not ${unknown.join(', ')})`);
+  process.exit(2);
+}
+const scenarios = new Set(requested as Scenario[]);
+if (args['no-api']) for (const name of ['app-open', 'history'] as const) scenarios.delete(name);
+
 const plan = {
-  // --sizes=none runs no fan-out session (only the API scenarios).
-  sizes: args.sizes !== undefined ? args.sizes.split(',').filter((s) => /^\d+$/.test(s)).map(Number) : quick ? [1000] : [1000, 10_000, 50_000],
+  scenarios: SCENARIOS.filter((name) => scenarios.has(name)),
+  // --sizes=none runs no fan-out session.
+  sizes: args.sizes !== undefined ? numbers(args.sizes) : quick ? [1000] : [1000, 10_000, 50_000],
   // This VM's loopback is noisy (the same send loop varies 10×), so medians need several rounds.
   rounds: Number(args.rounds ?? (quick ? 9 : 11)),
   sustain: { subscribers: 1000, rate: 20, seconds: quick ? 3 : 5 },
-  api: !quick && !args['no-api'],
+  receipts: {
+    members: args['receipt-members'] !== undefined ? numbers(args['receipt-members']) : quick ? [100, 1000] : [100, 10_000, 50_000],
+    messages: 200,
+    budgetMs: quick ? 3000 : 30_000,
+  },
+  sends: { senders: 32, channels: 100, warmupSeconds: 1, seconds: Number(args['send-seconds'] ?? (quick ? 3 : 10)) },
   appOpenChannels: 1000,
   historyMessages: Number(args['history-messages'] ?? 1_000_000),
   historySmall: 1000,
   seedTimeLimitMs: 20 * 60_000,
   // Hard limit for the whole run: it always ends by itself.
-  timeLimitMs: (quick ? 5 : 120) * 60_000,
+  timeLimitMs: (quick ? 5 : 180) * 60_000,
 };
-const allSystems: System[] = [ours, bare, socketio];
+const peers: System[] = [bare, socketio];
+const oursByScenario = { best: ours, messageAdded: oursMessageAdded, viewerEvents: oursViewerEvents } as const;
 const wanted = new Set((args.systems ?? 'ours,bare,socketio').split(','));
-const systems = allSystems.filter((system) => wanted.has(system.name));
-if (systems.length !== wanted.size) {
-  console.error(`--systems takes a comma-separated list of ${allSystems.map((s) => s.name).join(', ')}`);
+if ([...wanted].some((name) => !['ours', 'bare', 'socketio'].includes(name))) {
+  console.error('--systems takes a comma-separated list of ours, bare, socketio');
   process.exit(2);
 }
+const fanoutOurs = wanted.has('ours') ? (['best', 'messageAdded', 'viewerEvents'] as const).filter((name) => scenarios.has(name)).map((name) => oursByScenario[name]) : [];
+const fanoutSelected = scenarios.has('best') || scenarios.has('messageAdded') || scenarios.has('viewerEvents');
+const fanoutPeers = fanoutSelected ? peers.filter((system) => wanted.has(system.name)) : [];
+/** Every system that ran a fan-out session, for the chart. */
+const systems = [...fanoutOurs, ...fanoutPeers];
 
 const watchdog = setTimeout(() => {
   progress(`time limit of ${plan.timeLimitMs / 60_000} min reached: stopping, saving what was measured`);
   killAll();
-  saveResults({ mode: quick ? 'quick' : 'full', plan, loadAverageAtStart: loadAtStart, systems, results, sessions });
+  saveResults({ mode, plan, loadAverageAtStart: loadAtStart, systems, results, sessions });
   process.exit(2);
 }, plan.timeLimitMs);
 watchdog.unref();
@@ -73,7 +110,7 @@ const emit = (result: Result) => {
 };
 const short = (error: unknown) => `failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160)}`;
 
-progress(`plan: fan-out ${plan.sizes.join(', ')} subscribers, ${plan.rounds} rounds; sustained ${plan.sustain.rate} msg/s × ${plan.sustain.seconds} s; api ${plan.api ? 'yes' : 'no'}`);
+progress(`plan: ${plan.scenarios.join(', ')}; fan-out ${plan.sizes.join(', ')} subscribers, ${plan.rounds} rounds; receipts at ${plan.receipts.members.join(', ')} members; sends ${plan.sends.seconds} s`);
 progress('ratio = ours ÷ bare ws (lower is better for ours; 1.00 = the ceiling)');
 // Load generators and servers share the machine's cores: anything else running skews every number.
 const loadAtStart = os.loadavg();
@@ -82,56 +119,35 @@ if (loadAtStart[0]! > os.cpus().length * 0.75) {
 }
 const redis = await startRedis();
 try {
-  for (const n of plan.sizes) {
-    const bySystem: Partial<Record<SystemName, SessionResult>> = {};
-    const missing: Partial<Record<SystemName, string>> = {};
-    for (const system of systems) {
-      const reason = system.unavailable();
-      if (reason) {
-        missing[system.name] = `not run (${reason})`;
-        progress(`${system.label}: skipped, ${reason}`);
-        continue;
-      }
-      try {
-        const sustain = n === plan.sustain.subscribers ? plan.sustain : undefined;
-        const session = await runSession(system, redis, { subscribers: n, rounds: plan.rounds, roundTimeoutMs: 10_000 + n, sustain });
-        bySystem[system.name] = session;
-        sessions.push(session);
-      } catch (error) {
-        missing[system.name] = short(error);
-        progress(`${system.label} ${n}: ${short(error)}`);
-      }
+  if (systems.length > 0) await runFanout(plan, fanoutPeers, fanoutOurs, redis, emit, sessions);
+
+  const oursOnly: [Scenario, () => Promise<void>][] = [
+    ['receipts', () => runReceipts(redis, plan.receipts, emit)],
+    ['sends', () => runSends(redis, plan.sends, emit)],
+  ];
+  for (const [name, run] of oursOnly) {
+    if (!scenarios.has(name) || !wanted.has('ours')) continue;
+    const reason = ours.unavailable();
+    if (reason) {
+      progress(`${name}: skipped, ${reason}`);
+      continue;
     }
-    const pick = (f: (s: SessionResult) => number | undefined) => {
-      const values: Partial<Record<SystemName, number>> = {};
-      const why = { ...missing };
-      for (const [name, session] of Object.entries(bySystem) as [SystemName, SessionResult][]) {
-        const value = f(session);
-        if (value !== undefined && Number.isFinite(value)) values[name] = value;
-        else why[name] ??= 'no complete measurement';
-      }
-      return [values, why] as const;
-    };
-    emit(compare(`fan-out ${n} subscribers`, 'ms', 'lower', ...pick((s) => s.fanoutMs)));
-    emit(compare(`idle memory ${n} connections`, 'KiB/conn', 'lower', ...pick((s) => s.memory.perConnectionKiB)));
-    emit(compare(`connect ${n} subscribers, subscribed/s`, '/s', 'higher', ...pick((s) => s.connectsPerSecond)));
-    if (n === plan.sustain.subscribers) {
-      const what = `sustained ${plan.sustain.rate} msg/s to ${n} subscribers`;
-      emit(compare(`${what}, p50 latency`, 'ms', 'lower', ...pick((s) => s.sustain?.p50)));
-      emit(compare(`${what}, p99 latency`, 'ms', 'lower', ...pick((s) => s.sustain?.p99)));
-      emit(compare(`${what}, deliveries/s`, '/s', 'higher', ...pick((s) => s.sustain?.deliveriesPerSecond)));
+    try {
+      await run();
+    } catch (error) {
+      progress(`${name}: ${short(error)}`);
     }
   }
 
-  if (plan.api && wanted.has('ours')) {
+  if ((scenarios.has('app-open') || scenarios.has('history')) && wanted.has('ours')) {
     const reason = ours.unavailable();
     if (reason) progress(`app-open and history: skipped, ${reason}`);
-    else await runApiScenarios(redis, plan, emit);
+    else await runApiScenarios(redis, { ...plan, appOpen: scenarios.has('app-open'), history: scenarios.has('history') }, emit);
   }
 } finally {
   await redis.close();
 }
 
-saveResults({ mode: quick ? 'quick' : 'full', plan, loadAverageAtStart: loadAtStart, systems, results, sessions });
+saveResults({ mode, plan, loadAverageAtStart: loadAtStart, systems, results, sessions });
 clearTimeout(watchdog);
 process.exit(0);

@@ -1,6 +1,6 @@
 // Child processes of a bench run: servers, Redis and load generators. Every child is tracked
 // so that any exit of the parent (normal, error, Ctrl-C, time limit) kills what it started.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,8 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const benchDir = fileURLToPath(new URL('../', import.meta.url));
 
 const children = new Set<ChildProcess>();
+/** Processes the bench itself is ending (their exit is no news). */
+const stopping = new WeakSet<ChildProcess>();
 
 export function track<C extends ChildProcess>(child: C): C {
   children.add(child);
@@ -21,6 +23,7 @@ export function track<C extends ChildProcess>(child: C): C {
 /** Kills every tracked child still running (synchronous, so it also works in an 'exit' handler). */
 export function killAll(): void {
   for (const child of children) {
+    stopping.add(child);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 }
@@ -76,6 +79,11 @@ export async function startNode(label: string, script: string, port: number, env
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  // A server that ends before the bench stops it must say so: its clients only see refused connections.
+  child.once('exit', (code, signal) => {
+    if (stopping.has(child)) return;
+    process.stderr.write(`  [${label}] exited by itself (${code ?? signal}); last lines: ${server.tail.slice(-5).join(' | ').slice(0, 1500) || 'none'}\n`);
+  });
   return server;
 }
 
@@ -114,6 +122,7 @@ export function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
 /** SIGTERM, then SIGKILL if the process has not exited within graceMs. */
 export async function stop(child: ChildProcess, graceMs = 3000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
+  stopping.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -127,6 +136,29 @@ export function rssKiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   if (!match) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(match[1]);
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system, every thread) a process has used so far, in seconds, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: count from the ')' that ends it. Field 3 is then
+  // the first; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds used so far by all the servers together; the resolution is one tick (10 ms) per process. */
+export function serversCpuSeconds(servers: ServerProcess[]): number {
+  return servers.reduce((sum, server) => sum + cpuSeconds(server.child.pid!), 0);
 }
 
 /** Total RSS of the servers, each read right after a forced full GC. */

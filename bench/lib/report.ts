@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SystemName } from '../systems/types.ts';
 
-export type Unit = 'ms' | 'KiB/conn' | '/s';
+export type Unit = 'ms' | 'KiB/conn' | '/s' | 'µs';
 
 /** One compared metric. ratio = how many times worse ours is than the ceiling (bare ws). */
 export interface Comparison {
@@ -15,10 +15,12 @@ export interface Comparison {
   /** Why a system has no value ("not run: …", "failed: …"). */
   missing: Partial<Record<SystemName, string>>;
   ratio: number | null;
+  /** Figures the line adds after the values (e.g. badge mismatches). */
+  details?: Record<string, number>;
   line: string;
 }
 
-/** A metric of ours alone (app-open, history), already phrased. */
+/** A metric of ours alone or against another reference (app-open, history, receipts, sends), already phrased. */
 export interface Observation {
   kind: 'observation';
   title: string;
@@ -35,7 +37,7 @@ export function formatValue(value: number, unit: Unit): string {
   if (!Number.isFinite(value)) return 'n/a';
   if (unit === '/s') return `${Math.round(value)}/s`;
   const digits = value < 10 ? 2 : value < 100 ? 1 : 0;
-  return `${value.toFixed(digits)} ${unit === 'ms' ? 'ms' : 'KiB/conn'}`;
+  return `${value.toFixed(digits)} ${unit}`;
 }
 
 export function compare(
@@ -44,6 +46,8 @@ export function compare(
   better: 'lower' | 'higher',
   values: Partial<Record<SystemName, number>>,
   missing: Partial<Record<SystemName, string>>,
+  /** Appended after the values: what else the line must say (e.g. "badges: 0 mismatches"). */
+  note?: string,
 ): Comparison {
   const ours = values.ours;
   const ceiling = values.bare;
@@ -55,7 +59,7 @@ export function compare(
     const value = values[system];
     return value !== undefined ? `${LABELS[system]} ${formatValue(value, unit)}` : `${LABELS[system]} ${missing[system] ?? 'not run'}`;
   });
-  const line = `${title}: ratio ${ratio === null ? 'n/a' : ratio.toFixed(2)} (${parts.join(', ')})`;
+  const line = `${title}: ratio ${ratio === null ? 'n/a' : ratio.toFixed(2)} (${parts.join(', ')})${note ? `; ${note}` : ''}`;
   return { kind: 'comparison', title, unit, better, values, missing, ratio, line };
 }
 

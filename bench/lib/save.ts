@@ -3,13 +3,20 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { SessionResult } from '../scenarios/fanout.ts';
-import type { System, SystemName } from '../systems/types.ts';
+import type { System, SystemName, Workload } from '../systems/types.ts';
 import { progress } from './log.ts';
 import { benchDir, repoRoot } from './proc.ts';
 import { writeJson, writeText, type Result } from './report.ts';
 import { lineChart } from './svg.ts';
 
-const COLORS: Record<SystemName, string> = { ours: '#d62728', bare: '#2ca02c', socketio: '#1f77b4' };
+/** One colour per series: the peers, and ours per workload. */
+const COLORS: Record<Exclude<SystemName, 'ours'> | Workload, string> = {
+  best: '#d62728',
+  messageAdded: '#ff7f0e',
+  viewerEvents: '#9467bd',
+  bare: '#2ca02c',
+  socketio: '#1f77b4',
+};
 
 function gitCommit(): string | null {
   try {
@@ -20,7 +27,8 @@ function gitCommit(): string | null {
 }
 
 export interface Run {
-  mode: 'quick' | 'full';
+  /** partial: a full-size run narrowed by options (--scenarios, --sizes ...). */
+  mode: 'quick' | 'partial' | 'full';
   plan: { rounds: number } & Record<string, unknown>;
   loadAverageAtStart: number[];
   systems: System[];
@@ -47,12 +55,12 @@ export function saveResults(run: Run): void {
     results: run.results,
     sessions: run.sessions,
   };
-  // A quick run keeps only its own latest files (not kept in git), so trying it never replaces
-  // the full run's figures.
-  const quick = run.mode === 'quick';
-  const latest = quick ? 'latest-quick.json' : 'latest.json';
-  const chart = quick ? 'fanout-quick.svg' : 'fanout.svg';
-  const written = quick ? [latest] : [`${stamp}.json`, latest];
+  // A quick or partial run keeps only its own latest files (not kept in git), so trying it never
+  // replaces the full run's figures.
+  const full = run.mode === 'full';
+  const latest = full ? 'latest.json' : `latest-${run.mode}.json`;
+  const chart = full ? 'fanout.svg' : `fanout-${run.mode}.svg`;
+  const written = full ? [`${stamp}.json`, latest] : [latest];
   for (const name of written) writeJson(path.join(dir, name), report);
   // A run without fan-out (--sizes=none) leaves the last chart as it was.
   if (run.sessions.length === 0) return progress(`wrote ${written.map((name) => `bench/results/${name}`).join(' and ')}`);
@@ -61,9 +69,11 @@ export function saveResults(run: Run): void {
     'subscribers (log scale)',
     'time to last delivery (ms, log scale)',
     run.systems.map((system) => ({
-      label: system.label,
-      color: COLORS[system.name],
-      points: run.sessions.filter((s) => s.system === system.name).map((s) => ({ x: s.subscribers, y: s.fanoutMs })),
+      label: system.workload === 'best' ? 'ours (best case)' : system.workload ? `${system.label} (distinct users)` : system.label,
+      color: system.name === 'ours' ? COLORS[system.workload ?? 'best'] : COLORS[system.name],
+      points: run.sessions
+        .filter((s) => s.system === system.name && s.workload === system.workload)
+        .map((s) => ({ x: s.subscribers, y: s.fanoutMs })),
     })),
   );
   writeText(path.join(dir, chart), svg);

@@ -7,9 +7,9 @@ export interface Series {
   points: { x: number; y: number }[];
 }
 
-const W = 760;
+const W = 880;
 const H = 460;
-const M = { top: 50, right: 150, bottom: 60, left: 70 };
+const M = { top: 50, right: 270, bottom: 60, left: 70 };
 
 const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

@@ -2,8 +2,9 @@
 // each round's message reaches them and reports the LAST arrival time to the parent over IPC.
 // Started by fleet.ts with an IPC channel; exits on 'close' or when the parent goes away.
 import WebSocket from 'ws';
+import type { ViewerEventsSubscription } from '../../operations/generated/graphql.ts';
 import { now, sleep } from '../lib/clock.ts';
-import type { FromClient, InitMessage, ToClient } from './messages.ts';
+import type { BadgeCheck, FromClient, InitMessage, ToClient } from './messages.ts';
 import { protocols } from './protocols.ts';
 
 const RETRIES = 2;
@@ -19,6 +20,10 @@ let marker: Buffer | undefined;
 let roundCount = 0;
 let roundLast = 0;
 let roundReported = false;
+let check: BadgeCheck | undefined;
+let checked = 0;
+let mismatches = 0;
+let sample: string | undefined;
 
 // Sustained phase: latency of every frame containing `prefix`.
 let sustainPrefix: Buffer | undefined;
@@ -28,11 +33,30 @@ let sustainLast = 0;
 
 const send = (message: FromClient) => process.send!(message);
 
-function onPayload(data: Buffer): void {
+/** Compares the badges in connection `index`'s viewerEvents frame with what its user must see. */
+function checkBadges(data: Buffer, index: number, expected: BadgeCheck): void {
+  checked++;
+  let frame: { payload?: { data?: ViewerEventsSubscription | null } } = {};
+  try {
+    frame = JSON.parse(data.toString('utf8')) as typeof frame;
+  } catch {
+    // Not JSON: counted as a mismatch below, like any frame without the badges.
+  }
+  const event = frame.payload?.data?.viewerEvents;
+  const channel = event?.__typename === 'MessageAddedEvent' ? event.channel : undefined;
+  const mentions = expected.mentions[index] ?? 0;
+  if (channel?.unreadCount === expected.unread && channel.mentionCount === mentions) return;
+  mismatches++;
+  sample ??= `connection ${index}: unreadCount ${channel?.unreadCount} mentionCount ${channel?.mentionCount}, expected ${expected.unread} and ${mentions}`;
+}
+
+function onPayload(data: Buffer, index: number): void {
   const at = now();
   if (marker !== undefined && data.indexOf(marker) !== -1) {
     roundCount++;
     roundLast = at;
+    // After the timestamp: checking is the load generator's work, not the server's.
+    if (check) checkBadges(data, index, check);
     if (roundCount >= live && !roundReported) reportRound();
     return;
   }
@@ -51,7 +75,7 @@ function onPayload(data: Buffer): void {
 
 function reportRound(): void {
   roundReported = true;
-  send({ type: 'done', round, count: roundCount, live, last: roundLast });
+  send({ type: 'done', round, count: roundCount, live, last: roundLast, checked, mismatches, sample });
 }
 
 /** Opens connection `index`; resolves once it is subscribed or has failed for good. */
@@ -59,7 +83,7 @@ function open(init: InitMessage, index: number, attempt = 0): Promise<void> {
   const protocol = protocols[init.protocol];
   const url = init.urls[index % init.urls.length]! + protocol.path;
   return new Promise((resolve) => {
-    const connection = protocol.connect(init.params, index);
+    const connection = protocol.connect(init.params, index, index - init.offset);
     const ws = new WebSocket(url, protocol.subprotocol ? [protocol.subprotocol] : [], {
       localAddress: init.localAddress,
       perMessageDeflate: false,
@@ -89,7 +113,7 @@ function open(init: InitMessage, index: number, attempt = 0): Promise<void> {
     ws.on('open', () => connection.open(sendFrame));
     ws.on('message', (data: Buffer) => {
       const kind = connection.frame(data, sendFrame);
-      if (kind === 'message') onPayload(data);
+      if (kind === 'message') onPayload(data, index);
       else if (kind === 'subscribed' && !subscribed) {
         subscribed = true;
         settled = true;
@@ -123,9 +147,11 @@ async function connectAll(init: InitMessage): Promise<void> {
       await open(init, index);
     }
   };
+  const startedAt = now();
   await Promise.all(Array.from({ length: Math.min(init.concurrency, init.count) }, worker));
+  const finishedAt = now();
   clearInterval(ticker);
-  send({ type: 'ready', subscribed: live, failed, lastError });
+  send({ type: 'ready', subscribed: live, failed, lastError, startedAt, finishedAt });
 }
 
 process.on('message', (message: ToClient) => {
@@ -139,6 +165,10 @@ process.on('message', (message: ToClient) => {
       roundCount = 0;
       roundLast = 0;
       roundReported = false;
+      check = message.check;
+      checked = 0;
+      mismatches = 0;
+      sample = undefined;
       send({ type: 'armed', round });
       if (live === 0) reportRound(); // nobody here to wait for
       break;

@@ -6,7 +6,7 @@ import { now, sleep } from '../lib/clock.ts';
 import { progress } from '../lib/log.ts';
 import { percentilesInPlace } from '../lib/stats.ts';
 import { exited, nextSourceAddress, stop, track } from '../lib/proc.ts';
-import type { FromClient, ToClient } from './messages.ts';
+import type { BadgeCheck, FromClient, ToClient } from './messages.ts';
 import type { Params, ProtocolName } from './protocols.ts';
 
 const clientScript = fileURLToPath(new URL('./client.ts', import.meta.url));
@@ -30,6 +30,10 @@ export interface RoundResult {
   ms: number;
   delivered: number;
   expected: number;
+  /** A checked round: frames whose badges were checked, how many were wrong, and the first wrong one. */
+  checked: number;
+  mismatches: number;
+  sample?: string;
 }
 
 export interface SustainResult {
@@ -92,6 +96,8 @@ export class Fleet {
     private readonly clients: Client[],
     readonly subscribed: number,
     readonly failed: number,
+    /** From the first handshake to the last subscription, over every client process (their start-up left out). */
+    readonly connectSeconds: number,
   ) {}
 
   /** Starts the client processes and waits until every subscriber is subscribed (or failed). */
@@ -104,6 +110,9 @@ export class Fleet {
       const child = track(fork(clientScript, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
       const client = new Client(child);
       clients.push(client);
+      // Only this process's tokens: 50,000 distinct users' tokens sent to every process would be ~40 MB of IPC.
+      const { tokens } = options.params;
+      const params = tokens ? { ...options.params, tokens: Array.from({ length: count }, (_, k) => tokens[(offset + k) % tokens.length]!) } : options.params;
       client.send({
         type: 'init',
         protocol: options.protocol,
@@ -111,7 +120,7 @@ export class Fleet {
         localAddress: nextSourceAddress(),
         count,
         offset,
-        params: options.params,
+        params,
         concurrency: 100,
         connectTimeoutMs: options.connectTimeoutMs,
       });
@@ -127,8 +136,9 @@ export class Fleet {
       const subscribed = ready.reduce((sum, r) => sum + r.subscribed, 0);
       const failed = ready.reduce((sum, r) => sum + r.failed, 0);
       const error = ready.find((r) => r.lastError)?.lastError;
-      progress(`${options.label}: ${subscribed}/${options.total} subscribed${failed ? `, ${failed} failed (${error})` : ''}`);
-      return new Fleet(clients, subscribed, failed);
+      const connectMs = Math.max(...ready.map((r) => r.finishedAt)) - Math.min(...ready.map((r) => r.startedAt));
+      progress(`${options.label}: ${subscribed}/${options.total} subscribed in ${(connectMs / 1000).toFixed(1)} s${failed ? `, ${failed} failed (${error})` : ''}`);
+      return new Fleet(clients, subscribed, failed, connectMs / 1000);
     } catch (error) {
       await Promise.all(clients.map((client) => stop(client.child, 1000)));
       const timedOut = error instanceof Error && error.message.startsWith('no ready');
@@ -141,13 +151,14 @@ export class Fleet {
 
   /**
    * One fan-out round: arm every client, publish one message, wait until every live subscriber
-   * has it (or timeoutMs), and return send → last receive.
+   * has it (or timeoutMs), and return send → last receive. With `check`, every subscriber also
+   * compares the badges in its frame with what it must see.
    */
-  async round(publish: (text: string) => Promise<void>, timeoutMs: number): Promise<RoundResult> {
+  async round(publish: (text: string) => Promise<void>, timeoutMs: number, check?: BadgeCheck): Promise<RoundResult> {
     const round = this.nextRound++;
     const marker = `~R${round}x${process.pid}~`;
     const armed = this.clients.map((client) => client.next('armed', 10_000, (m) => m.round === round));
-    for (const client of this.clients) client.send({ type: 'arm', round, marker });
+    for (const client of this.clients) client.send({ type: 'arm', round, marker, check });
     await Promise.all(armed);
 
     // Only this round's report: a late one from an earlier, timed-out round must not count.
@@ -162,7 +173,9 @@ export class Fleet {
       const delivered = reports.reduce((sum, r) => sum + r.count, 0);
       const expected = reports.reduce((sum, r) => sum + r.live, 0);
       const last = Math.max(...reports.map((r) => r.last));
-      return { ms: last - sentAt, delivered, expected };
+      const checked = reports.reduce((sum, r) => sum + r.checked, 0);
+      const mismatches = reports.reduce((sum, r) => sum + r.mismatches, 0);
+      return { ms: last - sentAt, delivered, expected, checked, mismatches, sample: reports.find((r) => r.sample)?.sample };
     } finally {
       clearTimeout(reportTimer);
       done.forEach((promise) => promise.catch(() => {}));

@@ -17,10 +17,19 @@ export interface InitMessage {
   connectTimeoutMs: number;
 }
 
+/**
+ * The badges every viewerEvents subscriber must see on the round's frame: the channel's
+ * unreadCount, and its mentionCount by connection index (absent: 0). Connection i is user i.
+ */
+export interface BadgeCheck {
+  unread: number;
+  mentions: Record<number, number>;
+}
+
 export type ToClient =
   | InitMessage
-  /** Count the frames containing marker as round `round`. */
-  | { type: 'arm'; round: number; marker: string }
+  /** Count the frames containing marker as round `round` (and check their badges). */
+  | { type: 'arm'; round: number; marker: string; check?: BadgeCheck }
   /** Report the round now, even if not every subscriber has the message yet. */
   | { type: 'report'; round: number }
   /** Record the latency of each frame containing `prefix<k>:<sendTime>~`. */
@@ -31,10 +40,14 @@ export type ToClient =
 
 export type FromClient =
   | { type: 'progress'; subscribed: number; failed: number; lastError?: string }
-  | { type: 'ready'; subscribed: number; failed: number; lastError?: string }
+  /** startedAt / finishedAt: when the first handshake began and the last subscription was sent. */
+  | { type: 'ready'; subscribed: number; failed: number; lastError?: string; startedAt: number; finishedAt: number }
   | { type: 'armed'; round: number }
-  /** count of live subscribers that got the round's frame, and when the last of them did. */
-  | { type: 'done'; round: number; count: number; live: number; last: number }
+  /**
+   * count of live subscribers that got the round's frame, and when the last of them did; for a
+   * checked round, the frames checked, how many had other badges, and the first of those.
+   */
+  | { type: 'done'; round: number; count: number; live: number; last: number; checked: number; mismatches: number; sample?: string }
   | { type: 'sustaining' }
   | { type: 'count'; count: number }
   | { type: 'latencies'; values: number[]; lastReceive: number; live: number };

@@ -7,8 +7,13 @@ export type ProtocolName = 'bare' | 'socketio' | 'graphql-ws';
 export interface Params {
   /** Channel name (peers) or channel global id (ours). */
   channel: string;
-  /** Bearer tokens; connection i uses tokens[i % tokens.length] (ours only). */
+  /**
+   * Bearer tokens (ours only): connection i of the run uses tokens[i % tokens.length]. A
+   * load-generator process gets only the tokens of its own connections, in order.
+   */
   tokens?: string[];
+  /** The subscription's document and variables (ours only). */
+  subscription?: { query: string; variables: Record<string, unknown> };
 }
 
 type Send = (frame: string) => void;
@@ -26,7 +31,8 @@ export interface Protocol {
   /** Path and query appended to the server's ws://host:port. */
   path: string;
   subprotocol?: string;
-  connect(params: Params, index: number): Connection;
+  /** Connection `index` of the run, the `local`-th of its load-generator process. */
+  connect(params: Params, index: number, local: number): Connection;
 }
 
 const startsWith = (data: Buffer, prefix: string) => data.toString('latin1', 0, prefix.length) === prefix;
@@ -76,22 +82,21 @@ const socketio: Protocol = {
   },
 };
 
-const SUBSCRIPTION = 'subscription($c: ID!) { messageAdded(channelId: $c) { seq text sentAt } }';
-
 // graphql-transport-ws (ours). The protocol has no "subscribed" acknowledgement, so we call the
 // subscription in place once it is sent; the warm-up rounds then wait until every client has
 // actually received a message.
 const graphqlWs: Protocol = {
   path: '/graphql',
   subprotocol: 'graphql-transport-ws',
-  connect: (params, index) => {
+  connect: (params, index, local) => {
     const tokens = params.tokens ?? [];
+    const subscribe = JSON.stringify({ id: '1', type: 'subscribe', payload: params.subscription });
     const connection: Connection = {
       open: (send) => {
         send(
           JSON.stringify({
             type: 'connection_init',
-            payload: { authorization: `Bearer ${tokens[index % tokens.length]}`, deviceId: `bench-${index}` },
+            payload: { authorization: `Bearer ${tokens[local % tokens.length]}`, deviceId: `bench-${index}` },
           }),
         );
       },
@@ -101,7 +106,7 @@ const graphqlWs: Protocol = {
         const message = JSON.parse(data.toString('utf8')) as { type: string; payload?: unknown };
         switch (message.type) {
           case 'connection_ack':
-            send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION, variables: { c: params.channel } } }));
+            send(subscribe);
             return 'subscribed';
           case 'ping':
             send('{"type":"pong"}');

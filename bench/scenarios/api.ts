@@ -1,21 +1,22 @@
 // Request latency of our GraphQL API over HTTP (ours only, no peer has this API):
 // app-open — a viewer in 1,000 channels loads organization.channels with counts;
 // history — a page of 50 in a huge channel vs a 1k-message channel (should be about equal).
-import { now } from '../lib/clock.ts';
+import { toGlobalId } from '../../src/domain/ids.ts';
 import { pool, type GraphQLClient } from '../lib/graphql.ts';
+import { measure } from '../lib/latency.ts';
 import { progress } from '../lib/log.ts';
-import { percentile } from '../lib/stats.ts';
 import type { Observation } from '../lib/report.ts';
+import { benchUser, type BenchUser, type SeedPlan } from '../seed/plans.ts';
 import { startOurs, type OursDeployment } from '../systems/ours.ts';
 
 /** Mutations per request, as aliases: the server allows 50 aliases per document (limits.aliasesMax). */
 const BATCH = 50;
-const SAMPLES = 200;
-const WARMUP = 20;
+
+/** app-open's viewer, who created the seeded organization; its peer (user 0) is the other member. */
+const VIEWER: BenchUser = { id: 'bench-viewer', name: 'viewer' };
+const API_SEED = { kind: 'organization', name: 'bench-api', creator: VIEWER, users: 1 } as const satisfies SeedPlan;
 
 const CREATE_ORG = 'mutation { createOrganization(input: { name: "bench-api" }) { id } }';
-const ME = 'query { me { id } }';
-const ADD_MEMBER = 'mutation($i: AddOrganizationMemberInput!) { addOrganizationMember(input: $i) { id } }';
 const CHANNELS_PAGE = `query($o: ID!, $after: String) {
   organization(id: $o) {
     channels(first: 100, after: $after) {
@@ -29,18 +30,6 @@ const NEWEST = `query($c: ID!) { channel(id: $c) { messages(last: 50) { ${MESSAG
 const OLDEST = `query($c: ID!, $after: String) { channel(id: $c) { messages(first: 50, after: $after) { ${MESSAGE_FIELDS} } } }`;
 
 type Page = { edges: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-
-/** p50/p99 of `samples` sequential calls after a warm-up. */
-async function measure(fn: () => Promise<void>, samples = SAMPLES): Promise<{ p50: number; p99: number }> {
-  for (let i = 0; i < WARMUP; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const start = now();
-    await fn();
-    times.push(now() - start);
-  }
-  return { p50: percentile(times, 50), p99: percentile(times, 99) };
-}
 
 /** Runs `count` copies of one mutation field, BATCH per request as aliases, with progress lines. */
 async function batched(api: GraphQLClient, token: string, what: string, count: number, field: (i: number) => string, timeLimitMs: number): Promise<number> {
@@ -86,18 +75,17 @@ async function measureWithStoreCalls(ours: OursDeployment, requests: () => Promi
   const before = await storeCalls(ours);
   const times = await measure(async () => {
     made += await requests();
-  }, samples);
+  }, { samples });
   return { ...times, storeCallsPerRequest: ((await storeCalls(ours)) - before) / made };
 }
 
-export async function runAppOpen(ours: OursDeployment, channels: number): Promise<Observation[]> {
+export async function runAppOpen(ours: OursDeployment<typeof API_SEED>, channels: number): Promise<Observation[]> {
   const { api } = ours;
-  const viewer = await ours.token('bench-viewer', 'viewer');
-  const peer = await ours.token('bench-peer', 'peer');
-  const org = (await api.request<{ createOrganization: { id: string } }>(viewer, CREATE_ORG)).createOrganization.id;
-  const peerId = (await api.request<{ me: { id: string } }>(peer, ME)).me.id;
-  const viewerId = (await api.request<{ me: { id: string } }>(viewer, ME)).me.id;
-  await api.request(viewer, ADD_MEMBER, { i: { organizationId: org, userId: peerId } });
+  const viewer = await ours.token(VIEWER);
+  const peer = await ours.token(benchUser(0));
+  const org = toGlobalId('Organization', ours.seeded.organizationId);
+  const peerId = toGlobalId('User', benchUser(0).id);
+  const viewerId = toGlobalId('User', VIEWER.id);
 
   // #general exists already; create the rest, each with the peer as a member.
   const ids: string[] = [];
@@ -200,28 +188,28 @@ export async function runHistory(ours: OursDeployment, bigSize: number, smallSiz
 
 const short = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160);
 
-/** Both scenarios on one fresh single-process deployment of ours; a failure is reported, not thrown. */
+/** The chosen scenarios on one fresh single-process deployment of ours; a failure is reported, not thrown. */
 export async function runApiScenarios(
   redis: { url: string; flush(): Promise<void> },
-  plan: { appOpenChannels: number; historyMessages: number; historySmall: number; seedTimeLimitMs: number },
+  plan: { appOpen: boolean; history: boolean; appOpenChannels: number; historyMessages: number; historySmall: number; seedTimeLimitMs: number },
   emit: (observation: Observation) => void,
 ): Promise<void> {
   await redis.flush();
   progress('app-open and history: starting ours');
-  let deployment: OursDeployment;
+  let deployment: OursDeployment<typeof API_SEED>;
   try {
-    deployment = await startOurs(1, redis.url);
+    deployment = await startOurs(1, redis.url, API_SEED);
   } catch (error) {
     progress(`app-open and history: failed: ${short(error)}`);
     return;
   }
   try {
-    for (const observation of await runAppOpen(deployment, plan.appOpenChannels)) emit(observation);
+    if (plan.appOpen) for (const observation of await runAppOpen(deployment, plan.appOpenChannels)) emit(observation);
   } catch (error) {
     progress(`app-open: failed: ${short(error)}`);
   }
   try {
-    for (const observation of await runHistory(deployment, plan.historyMessages, plan.historySmall, plan.seedTimeLimitMs)) emit(observation);
+    if (plan.history) for (const observation of await runHistory(deployment, plan.historyMessages, plan.historySmall, plan.seedTimeLimitMs)) emit(observation);
   } catch (error) {
     progress(`history: failed: ${short(error)}`);
   }

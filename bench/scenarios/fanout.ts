@@ -1,15 +1,21 @@
 // One "session" per (system, N): start the servers, connect N subscribers, then measure idle
-// memory per connection, fan-out rounds (send → last receive) and optionally a sustained rate.
+// memory per connection, fan-out rounds (send → last receive) with the servers' CPU time per
+// delivery, optionally a sustained rate, and for viewerEvents one last untimed round in which
+// every subscriber checks the badge counts in its frame.
 import os from 'node:os';
 import { sleep } from '../lib/clock.ts';
 import { progress } from '../lib/log.ts';
-import { collectedRssKiB } from '../lib/proc.ts';
+import { collectedRssKiB, serversCpuSeconds } from '../lib/proc.ts';
 import { median } from '../lib/stats.ts';
 import { Fleet, PER_CLIENT_PROCESS, type SustainResult } from '../load/fleet.ts';
-import type { System } from '../systems/types.ts';
+import type { System, Workload } from '../systems/types.ts';
+import { BadgeBook } from './badges.ts';
 
 /** Sockets one server process takes: under the 20,000 open-files limit with room to spare. */
 const PER_SERVER_PROCESS = 17_000;
+/** Warm-up and measured rounds each stop once this much time has passed (and 3 measured rounds are in). */
+const ROUNDS_BUDGET_MS = 150_000;
+const MIN_ROUNDS = 3;
 
 export interface SessionOptions {
   subscribers: number;
@@ -20,6 +26,8 @@ export interface SessionOptions {
 
 export interface SessionResult {
   system: string;
+  /** ours only: what its subscribers were (systems/types.ts). */
+  workload?: Workload;
   subscribers: number;
   serverProcesses: number;
   clientProcesses: number;
@@ -33,8 +41,12 @@ export interface SessionResult {
   fanoutMs: number;
   roundsMs: number[];
   incompleteRounds: number;
+  /** CPU time (user + system) of every server process during the measured rounds, per delivery. */
+  cpu: { seconds: number; deliveries: number; perDeliveryUs: number };
   memory: { beforeKiB: number; afterKiB: number; perConnectionKiB: number };
   sustain?: SustainResult;
+  /** viewerEvents only: the checked round. mismatches = frames with other badges + subscribers without a frame. */
+  badges?: { subscribers: number; received: number; wrong: number; mismatches: number; expectedUnread: number; mentionedUsers: number; sample?: string };
 }
 
 export function serverProcessesFor(subscribers: number): number {
@@ -48,13 +60,12 @@ export async function runSession(system: System, redis: { url: string; flush(): 
   const loadAverage = os.loadavg()[0]!;
   await redis.flush();
   progress(`${label}: starting ${serverProcesses} server process(es)`);
-  const deployment = await system.start(serverProcesses, redis.url);
+  const deployment = await system.start({ processes: serverProcesses, redisUrl: redis.url, subscribers: n });
   let fleet: Fleet | undefined;
   try {
-    const params = await deployment.prepare(n);
+    const params = await deployment.prepare();
     const beforeKiB = await collectedRssKiB(deployment.servers);
 
-    const connectStart = Date.now();
     fleet = await Fleet.start({
       label,
       protocol: system.protocol,
@@ -66,13 +77,19 @@ export async function runSession(system: System, redis: { url: string; flush(): 
       readyTimeoutMs: 150_000 + n * 6,
     });
     if (fleet.subscribed === 0) throw new Error('no subscriber could subscribe');
-    const connectSeconds = (Date.now() - connectStart) / 1000;
-    const publish = (text: string) => deployment.publish(text);
+    // Connection i is user i: the book knows every user's badges (viewerEvents shows them).
+    const book = system.workload === 'viewerEvents' ? new BadgeBook(n) : undefined;
+    const publish = async (text: string) => {
+      const mentions = book?.next() ?? [];
+      await deployment.publish(text, mentions);
+      book?.record(mentions);
+    };
 
     // Warm-up: until two rounds reach every subscriber. This is also the "subscribed" barrier
     // for graphql-ws, whose protocol does not acknowledge a subscription.
     let warm = 0;
-    for (let attempt = 1; attempt <= 10 && warm < 2; attempt++) {
+    const warmStart = Date.now();
+    for (let attempt = 1; attempt <= 10 && warm < 2 && Date.now() - warmStart < ROUNDS_BUDGET_MS; attempt++) {
       const round = await fleet.round(publish, options.roundTimeoutMs);
       if (round.delivered === round.expected && round.expected > 0) warm++;
       else progress(`${label}: warm-up ${attempt}: ${round.delivered}/${round.expected} received`);
@@ -83,8 +100,16 @@ export async function runSession(system: System, redis: { url: string; flush(): 
 
     const roundsMs: number[] = [];
     let incompleteRounds = 0;
+    let deliveries = 0;
+    const roundsStart = Date.now();
+    const cpuBefore = serversCpuSeconds(deployment.servers);
     for (let r = 0; r < options.rounds; r++) {
+      if (r >= MIN_ROUNDS && Date.now() - roundsStart > ROUNDS_BUDGET_MS) {
+        progress(`${label}: stopping after ${r} rounds (${ROUNDS_BUDGET_MS / 1000} s spent)`);
+        break;
+      }
       const round = await fleet.round(publish, options.roundTimeoutMs);
+      deliveries += round.delivered;
       if (round.delivered === round.expected) roundsMs.push(round.ms);
       else {
         incompleteRounds++;
@@ -92,7 +117,30 @@ export async function runSession(system: System, redis: { url: string; flush(): 
       }
       await sleep(200);
     }
-    progress(`${label}: fan-out rounds ${roundsMs.map((ms) => ms.toFixed(1)).join(', ')} ms`);
+    const cpuSeconds = serversCpuSeconds(deployment.servers) - cpuBefore;
+    progress(`${label}: fan-out rounds ${roundsMs.map((ms) => ms.toFixed(1)).join(', ')} ms; server CPU ${(cpuSeconds * 1000).toFixed(0)} ms for ${deliveries} deliveries`);
+
+    let badges: SessionResult['badges'];
+    if (book) {
+      const mentions = book.next();
+      const expected = book.expectedWith(mentions);
+      const checkedPublish = async (text: string) => {
+        await deployment.publish(text, mentions);
+        book.record(mentions);
+      };
+      const round = await fleet.round(checkedPublish, options.roundTimeoutMs, expected);
+      const missing = round.expected - round.delivered;
+      badges = {
+        subscribers: round.expected,
+        received: round.delivered,
+        wrong: round.mismatches,
+        mismatches: round.mismatches + missing,
+        expectedUnread: expected.unread,
+        mentionedUsers: Object.keys(expected.mentions).length,
+        sample: round.sample ?? (missing > 0 ? `${missing} subscriber(s) got no frame` : undefined),
+      };
+      progress(`${label}: badges checked: ${badges.mismatches} mismatches of ${badges.subscribers}${badges.sample ? ` (${badges.sample})` : ''}`);
+    }
 
     let sustain: SustainResult | undefined;
     if (options.sustain) {
@@ -104,18 +152,21 @@ export async function runSession(system: System, redis: { url: string; flush(): 
 
     return {
       system: system.name,
+      workload: system.workload,
       subscribers: n,
       serverProcesses,
       clientProcesses: Math.ceil(n / PER_CLIENT_PROCESS),
       subscribed: fleet.subscribed,
       failed: fleet.failed,
       loadAverage,
-      connectsPerSecond: fleet.subscribed / connectSeconds,
+      connectsPerSecond: fleet.subscribed / fleet.connectSeconds,
       fanoutMs: median(roundsMs),
       roundsMs,
       incompleteRounds,
+      cpu: { seconds: cpuSeconds, deliveries, perDeliveryUs: deliveries > 0 ? (cpuSeconds * 1e6) / deliveries : Number.NaN },
       memory: { beforeKiB, afterKiB, perConnectionKiB: (afterKiB - beforeKiB) / fleet.subscribed },
       sustain,
+      badges,
     };
   } finally {
     await fleet?.close();

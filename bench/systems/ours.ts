@@ -1,33 +1,37 @@
 // Our GraphQL server, started as `node --import tsx src/main.ts` with a fresh SQLite file per
-// deployment. Subscribers are few users with many connections each: provisioning 50k users
-// over HTTP would dominate the run and is not what fan-out measures.
+// deployment. Organization, channels, users and memberships are written into that file through
+// the Store port before the servers start (seed/), so setting up 50,000 users costs seconds and
+// needs no mutation beyond what a scenario measures.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GraphQLClient, mintToken, pool } from '../lib/graphql.ts';
+import { MessageAddedDocument, SendMessageDocument, ViewerEventsDocument } from '../../operations/generated/graphql.ts';
+import { toGlobalId } from '../../src/domain/ids.ts';
+import { GraphQLClient, documentText, mintToken } from '../lib/graphql.ts';
 import { progress } from '../lib/log.ts';
 import { freePort, repoRoot, startNode, stop, waitReady, type ServerProcess } from '../lib/proc.ts';
-import type { Deployment, System } from './types.ts';
+import { BENCH_ADMIN, benchUser, type BenchUser, type SeedPlan, type SeedResults } from '../seed/plans.ts';
+import { seed } from '../seed/seed.ts';
+import type { Deployment, System, Workload } from './types.ts';
 
-/** Users that hold the subscriber connections (connection i belongs to user i % USERS). */
-const USERS = 100;
+/** Users that hold the subscriber connections in the best case (connection i belongs to user i % 100). */
+const BEST_CASE_USERS = 100;
 
-export interface OursDeployment extends Deployment {
+export interface OursDeployment<P extends SeedPlan = SeedPlan> {
+  servers: ServerProcess[];
+  urls: string[];
+  /** GraphQL over HTTP to the first server process. */
   api: GraphQLClient;
-  /** A token for the org creator, who also sends the messages. */
+  /** A token for BENCH_ADMIN, who created the seeded organizations. */
   adminToken: string;
-  token(sub: string, name: string): Promise<string>;
+  token(user: BenchUser): Promise<string>;
+  seeded: SeedResults[P['kind']];
+  stop(): Promise<void>;
 }
 
-const CREATE_ORG = `mutation($name: String!) {
-  createOrganization(input: { name: $name }) { id channels(first: 1) { edges { node { id name } } } }
-}`;
-const ME = 'query { me { id } }';
-const ADD_MEMBER = 'mutation($i: AddOrganizationMemberInput!) { addOrganizationMember(input: $i) { id } }';
-const SEND = 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id seq } }';
-
-export async function startOurs(processes: number, redisUrl: string): Promise<OursDeployment> {
+/** Seeds a fresh SQLite file with `plan`, then starts `processes` server processes on it. */
+export async function startOurs<P extends SeedPlan>(processes: number, redisUrl: string, plan: P): Promise<OursDeployment<P>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'chat-bench-'));
   const secret = randomBytes(24).toString('hex');
   const env = {
@@ -36,53 +40,33 @@ export async function startOurs(processes: number, redisUrl: string): Promise<Ou
     AUTH_JWT_SECRET: secret,
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
-    // The default limit (100 sends per 10 s per user) would throttle the publisher.
+    // The default write limits (100 sends per 10 s, 100 channels and 10 organizations an hour per
+    // user) would throttle the publisher, the senders and app-open's 1,000 channels.
     SEND_RATE_LIMIT: '1000000',
-    // Subscribers are a few users with hundreds of connections each (see USERS).
+    CHANNEL_RATE_LIMIT: '1000000',
+    ORGANIZATION_RATE_LIMIT: '1000000',
+    // The best case's subscribers are a few users with hundreds of connections each.
     WS_SOCKETS_PER_USER: '1000000',
   };
   const servers: ServerProcess[] = [];
+  let seeded: SeedResults[P['kind']];
   try {
-    // The first process creates the SQLite schema; the others start once it exists.
-    servers.push(await startNode('ours#0', 'src/main.ts', await freePort(), env));
-    await waitReady(servers[0]!, '/ready', 90_000);
-    for (let i = 1; i < processes; i++) servers.push(await startNode(`ours#${i}`, 'src/main.ts', await freePort(), env));
-    await Promise.all(servers.slice(1).map((server) => waitReady(server, '/ready', 90_000)));
+    seeded = await seed(env.SQLITE_PATH, plan);
+    for (let i = 0; i < processes; i++) servers.push(await startNode(`ours#${i}`, 'src/main.ts', await freePort(), env));
+    await Promise.all(servers.map((server) => waitReady(server, '/ready', 90_000)));
   } catch (error) {
     await Promise.all(servers.map((server) => stop(server.child)));
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-
-  const api = new GraphQLClient(`http://127.0.0.1:${servers[0]!.port}/graphql`);
-  const token = (sub: string, name: string) => mintToken(secret, sub, name);
-  const adminToken = await token('bench-admin', 'admin');
-  let channelId: string | undefined;
-
+  const token = (user: BenchUser) => mintToken(secret, user.id, user.name);
   return {
     servers,
     urls: servers.map((server) => `ws://127.0.0.1:${server.port}`),
-    api,
-    adminToken,
+    api: new GraphQLClient(`http://127.0.0.1:${servers[0]!.port}/graphql`),
+    adminToken: await token(BENCH_ADMIN),
     token,
-    async prepare(subscribers) {
-      type Org = { createOrganization: { id: string; channels: { edges: { node: { id: string } }[] } } };
-      const org = await api.request<Org>(adminToken, CREATE_ORG, { name: 'bench' });
-      const organizationId = org.createOrganization.id;
-      channelId = org.createOrganization.channels.edges[0]?.node.id;
-      if (!channelId) throw new Error('createOrganization returned no #general channel');
-      const users = Math.min(USERS, subscribers);
-      const tokens = await Promise.all(Array.from({ length: users }, (_, i) => token(`bench-user-${i}`, `user${i}`)));
-      await pool(tokens, 8, async (userToken) => {
-        const { me } = await api.request<{ me: { id: string } }>(userToken, ME);
-        await api.request(adminToken, ADD_MEMBER, { i: { organizationId, userId: me.id } });
-      });
-      progress(`ours: ${users} users in #general, ${Math.ceil(subscribers / users)} connections each`);
-      return { channel: channelId, tokens };
-    },
-    async publish(text) {
-      await api.request(adminToken, SEND, { i: { channelId, text } });
-    },
+    seeded,
     async stop() {
       await Promise.all(servers.map((server) => stop(server.child)));
       rmSync(dir, { recursive: true, force: true });
@@ -90,13 +74,55 @@ export async function startOurs(processes: number, redisUrl: string): Promise<Ou
   };
 }
 
-export const ours: System = {
-  name: 'ours',
-  label: 'ours',
-  protocol: 'graphql-ws',
-  unavailable: () =>
-    existsSync(path.join(repoRoot, 'src/main.ts')) && existsSync(path.join(repoRoot, 'src/auth/tokens.ts'))
-      ? undefined
-      : 'src/main.ts does not exist yet',
-  start: startOurs,
+/** Sends one message as `token` to a channel (global id), through the client app's SendMessage document. */
+export async function sendMessage(api: GraphQLClient, token: string, input: { channelId: string; text: string; mentionIds?: string[]; clientMessageId?: string }) {
+  return (await api.request(token, SendMessageDocument, { input })).sendMessage;
+}
+
+const SUBSCRIPTIONS: Record<Workload, (channelId: string) => { query: string; variables: Record<string, unknown> }> = {
+  // The best case's subscribers are instances of one app: one document, and one execution per message.
+  best: (channelId) => ({ query: 'subscription($c: ID!) { messageAdded(channelId: $c) { seq text sentAt } }', variables: { c: channelId } }),
+  messageAdded: (channelId) => ({ query: documentText(MessageAddedDocument), variables: { channelId } }),
+  viewerEvents: () => ({ query: documentText(ViewerEventsDocument), variables: {} }),
 };
+
+const LABELS: Record<Workload, string> = { best: 'ours', messageAdded: 'ours messageAdded', viewerEvents: 'ours viewerEvents' };
+
+/** Ours as a fan-out system: #general of one organization with one user per connection (or 100 in the best case). */
+function oursFanout(workload: Workload): System {
+  return {
+    name: 'ours',
+    label: LABELS[workload],
+    workload,
+    protocol: 'graphql-ws',
+    unavailable: () =>
+      existsSync(path.join(repoRoot, 'src/main.ts')) && existsSync(path.join(repoRoot, 'src/auth/tokens.ts'))
+        ? undefined
+        : 'src/main.ts does not exist yet',
+    async start({ processes, redisUrl, subscribers }): Promise<Deployment> {
+      const users = workload === 'best' ? Math.min(BEST_CASE_USERS, subscribers) : subscribers;
+      const plan = { kind: 'organization', name: 'bench', creator: BENCH_ADMIN, users } as const;
+      const ours = await startOurs(processes, redisUrl, plan);
+      const channelId = toGlobalId('Channel', ours.seeded.generalChannelId);
+      return {
+        servers: ours.servers,
+        urls: ours.urls,
+        async prepare() {
+          const tokens: string[] = [];
+          for (let i = 0; i < users; i++) tokens.push(await ours.token(benchUser(i)));
+          progress(`${LABELS[workload]}: ${users} users in #general, ${Math.ceil(subscribers / users)} connection(s) each`);
+          return { channel: channelId, tokens, subscription: SUBSCRIPTIONS[workload](channelId) };
+        },
+        async publish(text, mentions = []) {
+          const mentionIds = mentions.map((i) => toGlobalId('User', benchUser(i).id));
+          await sendMessage(ours.api, ours.adminToken, { channelId, text, ...(mentionIds.length > 0 ? { mentionIds } : {}) });
+        },
+        stop: () => ours.stop(),
+      };
+    },
+  };
+}
+
+export const ours = oursFanout('best');
+export const oursMessageAdded = oursFanout('messageAdded');
+export const oursViewerEvents = oursFanout('viewerEvents');

@@ -1,4 +1,5 @@
 // The two peers, started from bench/peers/: both take POST /publish?c=<channel> to send.
+import { post } from '../lib/http.ts';
 import { freePort, startNode, stop, waitReady, type ServerProcess } from '../lib/proc.ts';
 import type { Deployment, System, SystemName } from './types.ts';
 
@@ -10,7 +11,7 @@ function peer(name: SystemName, label: string, script: string, protocol: System[
     label,
     protocol,
     unavailable: () => undefined,
-    async start(processes, redisUrl) {
+    async start({ processes, redisUrl }) {
       const servers: ServerProcess[] = [];
       for (let i = 0; i < processes; i++) {
         servers.push(await startNode(`${label}#${i}`, script, await freePort(), { REDIS_URL: redisUrl }));
@@ -27,9 +28,8 @@ function peer(name: SystemName, label: string, script: string, protocol: System[
         urls: servers.map((server) => `ws://127.0.0.1:${server.port}`),
         prepare: async () => ({ channel: CHANNEL }),
         async publish(text) {
-          const response = await fetch(publishUrl, { method: 'POST', body: text, signal: AbortSignal.timeout(30_000) });
-          await response.arrayBuffer();
-          if (!response.ok) throw new Error(`${label} publish: HTTP ${response.status}`);
+          const { status } = await post(publishUrl, text, { 'content-type': 'text/plain; charset=utf-8' }, 30_000);
+          if (status !== 200) throw new Error(`${label} publish: HTTP ${status}`);
         },
         stop: async () => {
           await Promise.all(servers.map((server) => stop(server.child)));
