@@ -218,6 +218,24 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
         expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       });
 
+      it('stores or refuses each of the appends arriving together on its own', async () => {
+        const { channel, users } = await channelWith('ann');
+        const [first, refused, second] = await Promise.allSettled([
+          store.appendMessage(draft(channel.id, users[0]!.id, 'first')),
+          store.appendMessage(draft('no-such-channel', users[0]!.id, 'lost')),
+          store.appendMessage(draft(channel.id, users[0]!.id, 'second')),
+        ] as const);
+        expect(refused.status).toBe('rejected');
+        const seqOf = (settled: PromiseSettledResult<{ message: { seq: number; text: string } }>) =>
+          settled.status === 'fulfilled' ? [settled.value.message.seq, settled.value.message.text] : settled.reason;
+        expect([seqOf(first), seqOf(second)]).toEqual([
+          [1, 'first'],
+          [2, 'second'],
+        ]);
+        const stored = await store.findMessagesByChannel(channel.id, { limit: 10 });
+        expect(stored.map((m) => m.text)).toEqual(['first', 'second']);
+      });
+
       it('stores a message once per clientMessageId and author', async () => {
         const { channel, users } = await channelWith('ann', 'bob');
         const [ann, bob] = users as [typeof users[0], typeof users[0]];

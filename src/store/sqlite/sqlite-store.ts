@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { TurnBatch } from '../../batching.ts';
 import type { Channel, ChannelMember, Device, Invitation, InvitationStatus, Message, Organization } from '../../domain/types.ts';
 import {
   type ActivityPosition,
@@ -42,6 +43,21 @@ const UNIQUE_KEYS: Record<string, string> = {
   'channels.orgId, channels.name': 'channelName',
   'channels.orgId, channels.directKey': 'directKey',
 };
+
+/** Most sends one transaction stores: a longer one would hold the write lock (and the event loop) too long. */
+const APPENDS_PER_COMMIT = 64;
+
+type Appended = { message: Message; created: boolean };
+type AppendOutcome = { appended: Appended } | { error: unknown };
+
+/** SQLite's error in the store's vocabulary, or the error itself when it has no translation. */
+function translated(error: unknown): unknown {
+  try {
+    translate(error);
+  } catch (translatedError) {
+    return translatedError;
+  }
+}
 
 /** Maps SQLite's constraint errors to the store's vocabulary. */
 function translate(error: unknown): never {
@@ -367,39 +383,65 @@ export class SqliteStore implements Store {
   }
 
   async appendMessage(draft: MessageDraft) {
-    return this.unit(() => {
-      if (draft.clientMessageId !== null) {
-        const stored = this.get<MessageRow>(
-          'SELECT * FROM messages WHERE channelId = ? AND authorId = ? AND clientMessageId = ?',
-          draft.channelId, draft.authorId, draft.clientMessageId,
-        );
-        if (stored) return { message: toMessage(stored), created: false };
-      }
-      const sentAt = draft.sentAt.getTime();
-      const channel = this.get<{ lastSeq: number }>(
-        'UPDATE channels SET lastSeq = lastSeq + 1, lastActiveAt = max(lastActiveAt, ?) WHERE id = ? RETURNING lastSeq',
-        sentAt, draft.channelId,
-      );
-      if (!channel) throw new StoreError('unavailable', `channel ${draft.channelId} does not exist`);
-      const seq = channel.lastSeq;
-      this.run(
-        `INSERT INTO messages (id, channelId, seq, authorId, text, mentions, mentionsChannel, sentAt, clientMessageId)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        draft.id, draft.channelId, seq, draft.authorId, draft.text, JSON.stringify(draft.mentions),
-        draft.mentionsChannel ? 1 : 0, sentAt, draft.clientMessageId,
-      );
-      // A message that mentions the channel counts for everyone already; direct rows would double it.
-      if (!draft.mentionsChannel) {
-        for (const userId of new Set(draft.mentions)) {
-          if (userId !== draft.authorId) {
-            this.run('INSERT INTO message_mentions (channelId, userId, seq) VALUES (?, ?, ?)', draft.channelId, userId, seq);
+    const outcome = await this.appends.add(draft);
+    if ('error' in outcome) throw outcome.error;
+    return outcome.appended;
+  }
+
+  /**
+   * Sends arriving together are stored in one transaction (group commit), each in a savepoint of
+   * its own so one that fails leaves the others stored: a commit is most of a send's cost in
+   * SQLite, and concurrent senders then share it.
+   */
+  private readonly appends = new TurnBatch<MessageDraft, AppendOutcome>(async (drafts) => {
+    try {
+      return this.unit(() =>
+        drafts.map((draft): AppendOutcome => {
+          try {
+            return { appended: this.db.transaction(() => this.appendInUnit(draft))() };
+          } catch (error) {
+            return { error: translated(error) };
           }
+        }),
+      );
+    } catch (error) {
+      return drafts.map(() => ({ error: translated(error) }));
+    }
+  }, APPENDS_PER_COMMIT);
+
+  /** Takes the channel's next seq and stores the message, inside a unit. */
+  private appendInUnit(draft: MessageDraft): Appended {
+    if (draft.clientMessageId !== null) {
+      const stored = this.get<MessageRow>(
+        'SELECT * FROM messages WHERE channelId = ? AND authorId = ? AND clientMessageId = ?',
+        draft.channelId, draft.authorId, draft.clientMessageId,
+      );
+      if (stored) return { message: toMessage(stored), created: false };
+    }
+    const sentAt = draft.sentAt.getTime();
+    const channel = this.get<{ lastSeq: number }>(
+      'UPDATE channels SET lastSeq = lastSeq + 1, lastActiveAt = max(lastActiveAt, ?) WHERE id = ? RETURNING lastSeq',
+      sentAt, draft.channelId,
+    );
+    if (!channel) throw new StoreError('unavailable', `channel ${draft.channelId} does not exist`);
+    const seq = channel.lastSeq;
+    this.run(
+      `INSERT INTO messages (id, channelId, seq, authorId, text, mentions, mentionsChannel, sentAt, clientMessageId)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      draft.id, draft.channelId, seq, draft.authorId, draft.text, JSON.stringify(draft.mentions),
+      draft.mentionsChannel ? 1 : 0, sentAt, draft.clientMessageId,
+    );
+    // A message that mentions the channel counts for everyone already; direct rows would double it.
+    if (!draft.mentionsChannel) {
+      for (const userId of new Set(draft.mentions)) {
+        if (userId !== draft.authorId) {
+          this.run('INSERT INTO message_mentions (channelId, userId, seq) VALUES (?, ?, ?)', draft.channelId, userId, seq);
         }
       }
-      this.moveMarkersInUnit(draft.channelId, draft.authorId, seq, true);
-      const message: Message = { ...draft, seq };
-      return { message, created: true };
-    });
+    }
+    this.moveMarkersInUnit(draft.channelId, draft.authorId, seq, true);
+    const message: Message = { ...draft, seq };
+    return { message, created: true };
   }
 
   async findMessagesByIds(ids: readonly string[]) {
