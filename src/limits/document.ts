@@ -48,9 +48,21 @@ export function createDocumentLimits(limits: Limits) {
   const operationDepth = maxDepthRule({ n: limits.queryDepthMax, ...depth });
   const schemaDepth = maxDepthRule({ n: limits.introspectionDepthMax, ...depth });
 
+  // Depth, aliases and directives depend on the document alone, and Yoga's parse cache hands the
+  // same document to every request with the same text: each is checked once.
+  const checked = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  const shapeErrors = (schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] => {
+    let errors = checked.get(document);
+    if (!errors) {
+      const rules = [asksOnlyForSchema(document) ? schemaDepth : operationDepth, ...documentRules];
+      errors = validate(schema, document, rules, { maxErrors: 10 });
+      checked.set(document, errors);
+    }
+    return errors;
+  };
+
   return function documentLimitErrors(schema: GraphQLSchema, document: DocumentNode, params: OperationParams | undefined): GraphQLError[] {
-    const rules = [asksOnlyForSchema(document) ? schemaDepth : operationDepth, ...documentRules];
-    const errors = [...validate(schema, document, rules, { maxErrors: 10 })];
+    const errors = [...shapeErrors(schema, document)];
     const cost = operationCost(schema, document, params?.operationName, params?.variables, limits);
     if (cost > limits.queryCostMax) {
       errors.push(
