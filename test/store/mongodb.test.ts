@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { shardKeys } from '../../src/store/mongo/layout.ts';
 import { MARKER_COUNTS } from '../../src/store/mongo/marker-counts.ts';
 import { openMongoStore } from '../../src/store/mongo/open.ts';
 import { USER_CHANNELS } from '../../src/store/mongo/user-channels.ts';
@@ -103,5 +105,17 @@ describe('mongodb (mingo, replica set): a database from before the marker counts
     expect(await channelsOf(store, bob.id)).toEqual(expected.bob);
     expect((await store.listChannelsOfMember(org.id, bob.id, null, 10)).map((c) => c.id)).toEqual([general.id]);
     expect((await store.listOrganizationsOfUser(bob.id, null, 10)).map((o) => o.id)).toEqual([org.id, second.id].sort());
+  });
+});
+
+describe('the sharding plan', () => {
+  it('gives the operator one sh.shardCollection command per collection of the sharded layout, with the key the store targets', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const commands = [...readme.matchAll(/^sh\.shardCollection\("chat\.(\w+)", (\{[^}]*\})\)$/gm)].map(([, name, key]) => [
+      name,
+      JSON.parse(key!.replace(/(\w+):/g, '"$1":')),
+    ]);
+    expect(Object.fromEntries(commands)).toEqual(shardKeys());
+    expect(commands).toHaveLength(Object.keys(shardKeys()).length);
   });
 });
