@@ -47,7 +47,9 @@ async function changeStripe(
       { upsert: true, returnDocument: 'after', projection: { read: 1, delivered: 1 }, ...within(session) },
     );
     // Without a transaction another move may have changed it since: delete only a document still at 0.
-    if (doc && doc.read === 0 && doc.delivered === 0) await counts.deleteOne({ channelId, span, seq, stripe, read: 0, delivered: 0 }, within(session));
+    if (doc && doc.read === 0 && doc.delivered === 0) {
+      await counts.deleteOne({ channelId, span, seq, stripe, read: 0, delivered: 0 }, within(session));
+    }
   }
 }
 
@@ -133,7 +135,7 @@ async function recountChannel(counts: MarkerCounts, members: channelMembers.Chan
  * only the counts. Each channel is recounted in a unit of its own, replacing whatever it held, so
  * processes starting together (or one restarted after dying part-way) may both fill: where units
  * are transactions, a recount and a concurrent move of the same channel conflict and one retries.
- * The unsharded layout only: the sharded layout starts with the counts (see markFilled).
+ * The unsharded layout only: the sharded layout starts from an empty database.
  */
 export async function fillOnce(
   counts: MarkerCounts,
@@ -146,10 +148,5 @@ export async function fillOnce(
     await unit((session) => recountChannel(counts, members, current, session));
     channelId = await channelMembers.findNextChannelId(members, current);
   }
-  await markFilled(counts);
-}
-
-/** Marks the counts as filled. */
-export async function markFilled(counts: MarkerCounts): Promise<void> {
   await counts.updateOne(FILLED, { $setOnInsert: { read: 0, delivered: 0 } }, { upsert: true });
 }
