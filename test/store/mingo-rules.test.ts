@@ -87,6 +87,13 @@ describe('mingo stand-in (sharded cluster): every operation targets its shard ke
     await expect(messages.find({ _id: 'm1' }).toArray()).rejects.toThrow(/does not target it and would go to every shard/);
   });
 
+  it('lets a read go to every shard only when its comment says it is a deliberate broadcast', async () => {
+    const messages = db().collection<MessageDoc>('messages');
+    await messages.createIndex({ authorId: 1 }, { name: 'authorId_1' });
+    await expect(messages.find({ authorId: 'a' }).toArray()).rejects.toThrow(/would go to every shard/);
+    await expect(messages.find({ authorId: 'a' }, { comment: 'broadcast: a background scan' }).toArray()).resolves.toEqual([]);
+  });
+
   it('refuses single-document writes and upserts without the whole key, and documents without it', async () => {
     const messages = db().collection<MessageDoc>('messages');
     await messages.insertOne({ _id: 'm1', channelId: 'c', seq: 1 });

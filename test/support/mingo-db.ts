@@ -5,12 +5,13 @@
 // contract suite against a real server whenever MONGODB_URL is set.
 //
 // What it models: the collection methods the store calls (find with sort/limit/projection/hint,
-// findOne, insertOne/insertMany, updateOne/findOneAndUpdate with $set/$inc/$max/$setOnInsert and
-// upsert, deleteOne, aggregate, countDocuments, createIndex), unique indexes incl. partial ones
+// findOne, insertOne/insertMany, updateOne/findOneAndUpdate with sort, $set/$inc/$max/$setOnInsert
+// and upsert, deleteOne, aggregate, countDocuments, createIndex), unique indexes incl. partial ones
 // (duplicate-key errors shaped like the driver's), index creation conflicts, and the planner's and
 // router's rules (mingo-planner.ts, mingo-shards.ts): it refuses a query no eligible index serves, a
 // sort no index provides past a small bound, and in a sharded cluster an operation that does not
-// target its shard key. It plays one of three deployments, answering `hello` as that one would:
+// target its shard key (unless a read's comment says it is a deliberate 'broadcast: ...'). It plays
+// one of three deployments, answering `hello` as that one would:
 // - 'standalone': no transactions;
 // - 'replica set': units run as transactions, one at a time, and a unit that throws leaves every
 //   collection as it found it: the outcome of a serializable transaction, not MongoDB's snapshot
