@@ -84,10 +84,20 @@ export interface PushConfig {
   scanMs: number;
 }
 
+export interface MongoSettings {
+  /** The bound of every wait on MongoDB: server selection, the majority's confirmation, a transaction with its retries. */
+  timeoutMs: number;
+  /** How long start-up waits for an index build before stopping with "still being built". */
+  indexBuildWaitMs: number;
+  /** The sharded layout; undefined: when the server is a mongos (hello answers msg: 'isdbgrid'). */
+  sharded: boolean | undefined;
+}
+
 export interface Config {
   port: number;
   host: string;
   mongodbUrl: string | undefined;
+  mongodb: MongoSettings;
   sqlitePath: string;
   redisUrl: string | undefined;
   jwtSecret: string;
@@ -210,6 +220,11 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: env.HOST ?? '0.0.0.0',
     mongodbUrl: optionalUrl(env, 'MONGODB_URL', ['mongodb:', 'mongodb+srv:']),
+    mongodb: {
+      timeoutMs: integer(env, 'MONGODB_TIMEOUT_MS', 5000, 100, 600_000),
+      indexBuildWaitMs: integer(env, 'MONGODB_INDEX_BUILD_WAIT_MS', 60_000, 100, 86_400_000),
+      sharded: { true: true, false: false, detect: undefined }[oneOf(env, 'MONGODB_SHARDED', ['true', 'false', 'detect'] as const, 'detect')],
+    },
     sqlitePath: env.SQLITE_PATH || 'data/chat.db',
     redisUrl: optionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
     jwtSecret: secret ?? DEVELOPMENT_JWT_SECRET,

@@ -18,8 +18,9 @@ import type { Store } from './store/store.ts';
 
 async function openStore(config: Config): Promise<Store> {
   if (config.mongodbUrl) {
-    const { openMongoStore } = await import('./store/mongo/mongo-store.ts');
-    return openMongoStore(config.mongodbUrl);
+    const { openMongoStore } = await import('./store/mongo/open.ts');
+    const { timeoutMs, indexBuildWaitMs, sharded } = config.mongodb;
+    return openMongoStore(config.mongodbUrl, { timeoutMs, indexBuildWaitMs, sharded });
   }
   return new SqliteStore(config.sqlitePath);
 }
@@ -48,10 +49,13 @@ function createRateLimits(config: Config, logger: Logger): RateLimits {
   return config.redisUrl ? redisRateLimits(config.redisUrl, rates, logger) : localRateLimits(rates);
 }
 
-/** Opens everything a server process needs; closes what was opened when a later part fails. */
-export async function connectDeps(config: Config, logger: Logger): Promise<AppDeps> {
+/**
+ * Opens everything a server process needs (with an already opened store when given one);
+ * closes what was opened when a later part fails.
+ */
+export async function connectDeps(config: Config, logger: Logger, given?: Store): Promise<AppDeps> {
   const metrics = createMetrics();
-  const opened = await openStore(config);
+  const opened = given ?? (await openStore(config));
   const store = instrumentStore(opened, metrics.registry);
   let bus: EventBus;
   try {

@@ -1,7 +1,9 @@
 // One error vocabulary: AppError kinds map to extensions.code; requests refused before they run
-// carry the GraphQL-over-HTTP codes; everything else is masked.
+// carry the GraphQL-over-HTTP codes; a store that cannot answer in time (StoreError 'unavailable')
+// is UNAVAILABLE, to be retried; everything else is masked.
 import { type ExecutionResult, GraphQLError, Kind } from 'graphql';
 import { type Logger, newRequestId } from './logger.ts';
+import { StoreError } from './store/store.ts';
 
 export type ErrorCode =
   | 'UNAUTHENTICATED'
@@ -9,7 +11,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'UNAVAILABLE';
 
 /** Codes of a request refused before anything ran: its body, its document, its variables. */
 export type RequestErrorCode = 'BAD_REQUEST' | 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED' | 'BAD_USER_INPUT';
@@ -46,6 +49,12 @@ export class AppError extends Error {
   /** `what` names the writes counted ("messages", "new channels" ...). */
   static rateLimited(retryAfterSeconds: number, what = 'messages'): AppError {
     return new AppError('RATE_LIMITED', `Too many ${what}; try again in ${retryAfterSeconds} s`, {
+      retryAfterSeconds,
+    });
+  }
+  /** The store did not answer within its bounded wait (a failover, a lost majority): the same request may be sent again. */
+  static unavailable(retryAfterSeconds = 1): AppError {
+    return new AppError('UNAVAILABLE', `The service is briefly unavailable; try again in ${retryAfterSeconds} s`, {
       retryAfterSeconds,
     });
   }
@@ -110,9 +119,10 @@ function toLocated(error: GraphQLError, at?: GraphQLError): GraphQLError {
 }
 
 /**
- * Yoga's maskError: AppErrors become coded GraphQL errors, GraphQL's own errors (validation,
- * coercion) pass through, and anything else is logged with its stack and a request id, and masked.
- * Client errors are not logged here: each request that failed is one line (logRequestErrors).
+ * Yoga's maskError: AppErrors become coded GraphQL errors, an unavailable store becomes
+ * UNAVAILABLE (with retryAfterSeconds), GraphQL's own errors (validation, coercion) pass through,
+ * and anything else is logged with its stack and a request id, and masked. Client errors are not
+ * logged here: each request that failed is one line (logRequestErrors).
  */
 export function createErrorMasker(logger: Logger, limits: { httpBodyMaxBytes: number }) {
   return (error: unknown, message: string): Error => {
@@ -125,6 +135,11 @@ export function createErrorMasker(logger: Logger, limits: { httpBodyMaxBytes: nu
     }
     const appError = thrown.find((cause): cause is AppError => cause instanceof AppError);
     if (appError) return toGraphQLError(appError, graphQLError);
+    const unavailable = thrown.find((cause) => cause instanceof StoreError && cause.kind === 'unavailable');
+    if (unavailable) {
+      logger.warn({ err: unavailable, path: graphQLError?.path }, 'store unavailable');
+      return toGraphQLError(AppError.unavailable(), graphQLError);
+    }
     const innermost = thrown.at(-1);
     // Yoga's own refusal of a long body, in this server's words.
     if (innermost instanceof GraphQLError && innermost.extensions?.code === 'REQUEST_ENTITY_TOO_LARGE') {

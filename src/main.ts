@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   try {
     deps = await connectDeps(config, logger);
   } catch (error) {
+    // One plain line that says what failed, for whoever reads the terminal; the log keeps the details.
+    console.error(`cannot start: ${(error as Error).message}`);
     logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
     process.exit(1);
   }

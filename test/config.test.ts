@@ -40,6 +40,8 @@ describe('configuration', () => {
     [{ PORT: '70000' }, 'PORT must be an integer'],
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
     [{ MONGODB_URL: 'postgres://db' }, 'MONGODB_URL must start with mongodb:'],
+    [{ MONGODB_SHARDED: 'yes' }, 'MONGODB_SHARDED must be one of true, false, detect'],
+    [{ MONGODB_TIMEOUT_MS: '0' }, 'MONGODB_TIMEOUT_MS must be an integer from 100'],
     [{ PRESENCE_GRACE_MS: '-1' }, 'PRESENCE_GRACE_MS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
     [{ ORGANIZATION_RATE_LIMIT: '0' }, 'ORGANIZATION_RATE_LIMIT must be an integer'],

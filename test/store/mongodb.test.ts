@@ -1,33 +1,40 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { shardKeys } from '../../src/store/mongo/layout.ts';
 import { MARKER_COUNTS } from '../../src/store/mongo/marker-counts.ts';
-import { MongoStore, openMongoStore } from '../../src/store/mongo/mongo-store.ts';
-import { MingoDb } from '../support/mingo-db.ts';
+import { openMongoStore } from '../../src/store/mongo/open.ts';
+import { USER_CHANNELS } from '../../src/store/mongo/user-channels.ts';
+import { USER_ORGANIZATIONS } from '../../src/store/mongo/user-organizations.ts';
+import type { Topology } from '../support/mingo-db.ts';
 import { storeContract } from './contract.ts';
 import { pushStoreContract } from './push-contract.ts';
+import { organization, user } from './fixtures.ts';
 import { expectExactReceipts, liveChannels } from './receipts.ts';
+import { standIn, startOn } from './mongo-stand-in.ts';
 
-// The MongoDB store's own code on mingo, standing in for the driver's collections: once as a
-// standalone server (no transactions: the ordered-writes fallback), once with units run as
-// transactions. Neither is a MongoDB server; the server run below is.
-console.log('mongodb (mingo): the MongoDB store on a query-level stand-in (mingo), not a MongoDB server');
+// The MongoDB store's own code on mingo, standing in for the driver's collections and holding every
+// query to the server's planner and router rules: as a standalone server (no transactions: the
+// ordered-writes fallback), as a replica set (units run as transactions) and as a sharded cluster
+// (the sharded layout, every collection sharded as the plan says). None of them is a MongoDB
+// server; the server run below is.
+const TOPOLOGIES: Topology[] = ['standalone', 'replica set', 'sharded cluster'];
+console.log(
+  `mongodb (mingo, ${TOPOLOGIES.join(' | ')}): the MongoDB store on a query-level stand-in (mingo) playing each deployment, not a MongoDB server`,
+);
 
-async function onMingo(transactions: boolean) {
-  const db = new MingoDb();
-  const store = new MongoStore(db, { transactions: transactions ? db.transactions : null });
-  await store.ensureIndexes();
-  return { store, dispose: () => store.close() };
+for (const topology of TOPOLOGIES) {
+  const onStandIn = async () => {
+    const store = await startOn(standIn(topology));
+    return { store, dispose: () => store.close() };
+  };
+  storeContract(`mongodb (mingo, ${topology})`, onStandIn);
+  pushStoreContract(`mongodb (mingo, ${topology})`, onStandIn);
 }
 
-storeContract('mongodb (mingo)', () => onMingo(false));
-storeContract('mongodb (mingo, transactions)', () => onMingo(true));
-pushStoreContract('mongodb (mingo)', () => onMingo(false));
-pushStoreContract('mongodb (mingo, transactions)', () => onMingo(true));
-
 const url = process.env.MONGODB_URL;
-if (!url) console.log('mongodb (server): skipped, because MONGODB_URL is unset');
+console.log(url ? 'mongodb (server): the same contract against the MongoDB server at MONGODB_URL' : 'mongodb (server): skipped, because MONGODB_URL is unset');
 
 // A real server: each run in a database of its own, dropped afterwards.
 describe.skipIf(!url)('mongodb (server)', () => {
@@ -51,16 +58,9 @@ describe.skipIf(!url)('mongodb (server)', () => {
   pushStoreContract('mongodb (server)', onServer);
 });
 
-describe('mongodb (mingo, transactions): read receipts', () => {
-  /** A store starting up on db as a server process does. */
-  async function startOn(db: MingoDb) {
-    const store = new MongoStore(db, { transactions: db.transactions });
-    await store.ensureIndexes();
-    return store;
-  }
-
+describe('mongodb (mingo, replica set): a database from before the marker counts and the users\' lists', () => {
   it('fills the marker counts once at start-up for memberships stored before they existed', async () => {
-    const db = new MingoDb();
+    const db = standIn('replica set');
     let channelIds: readonly string[] = [];
     await liveChannels(await startOn(db), 200, async (ids) => void (channelIds = ids));
     // The deployment as a store without the counts left it: no counts, markers that store moved.
@@ -84,25 +84,38 @@ describe('mongodb (mingo, transactions): read receipts', () => {
     await liveChannels(store, 150, (ids) => expectExactReceipts(store, ids));
     expect(counts.docs.filter((doc) => doc.read < 0 || doc.delivered < 0 || (doc.channelId !== '' && doc.read === 0 && doc.delivered === 0))).toEqual([]);
   });
+
+  it('lists each member\'s channels and organizations at start-up when the lists did not exist', async () => {
+    const db = standIn('replica set');
+    const before = await startOn(db);
+    const ann = await user(before, 'ann');
+    const bob = await user(before, 'bob');
+    const { org, general } = await organization(before, ann.id);
+    const { org: second } = await organization(before, bob.id, 'Second');
+    await before.addOrgMember(org.id, bob.id, new Date());
+    const channelsOf = async (store: typeof before, userId: string) => [...(await store.listChannelIdsOfUser(userId))].sort();
+    const expected = { ann: await channelsOf(before, ann.id), bob: await channelsOf(before, bob.id) };
+    expect(expected.bob).toHaveLength(2);
+    // The database as a store without the lists left it.
+    db.collection(USER_CHANNELS).docs = [];
+    db.collection(USER_ORGANIZATIONS).docs = [];
+
+    const store = await startOn(db);
+    expect(await channelsOf(store, ann.id)).toEqual(expected.ann);
+    expect(await channelsOf(store, bob.id)).toEqual(expected.bob);
+    expect((await store.listChannelsOfMember(org.id, bob.id, null, 10)).map((c) => c.id)).toEqual([general.id]);
+    expect((await store.listOrganizationsOfUser(bob.id, null, 10)).map((o) => o.id)).toEqual([org.id, second.id].sort());
+  });
 });
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-describe('openMongoStore', () => {
-  it('fails start-up within seconds, naming the host but not the credentials, when MongoDB cannot be reached', async () => {
-    const port = await closedPort();
-    const started = Date.now();
-    const error = await openMongoStore(`mongodb://ann:s3cret@127.0.0.1:${port}/chat`).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toMatch(new RegExp(`^cannot reach MongoDB at 127\\.0\\.0\\.1:${port}: .+`));
-    expect((error as Error).message).not.toMatch(/s3cret|ann:/);
-    expect(Date.now() - started).toBeLessThan(15_000);
+describe('the sharding plan', () => {
+  it('gives the operator one sh.shardCollection command per collection of the sharded layout, with the key the store targets', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const commands = [...readme.matchAll(/^sh\.shardCollection\("chat\.(\w+)", (\{[^}]*\})\)$/gm)].map(([, name, key]) => [
+      name,
+      JSON.parse(key!.replace(/(\w+):/g, '"$1":')),
+    ]);
+    expect(Object.fromEntries(commands)).toEqual(shardKeys());
+    expect(commands).toHaveLength(Object.keys(shardKeys()).length);
   });
 });

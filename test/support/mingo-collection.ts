@@ -1,7 +1,8 @@
-// One collection of the mingo stand-in (a query-level stand-in for the driver, not a MongoDB
-// server; see mingo-db.ts): documents in an array; filters, updates and pipelines evaluated by
-// mingo; unique indexes enforced; unindexed filters refused. Documents are never changed in place
-// (an update stores a new object), so a snapshot of a collection is a copy of its array.
+// One collection of the mingo stand-in (a query-level stand-in for the driver, not a MongoDB server;
+// see mingo-db.ts): documents in an array; filters, updates and pipelines evaluated by mingo;
+// unique indexes enforced; every query held to the planner's rules (mingo-planner.ts) and, on a
+// sharded collection, to the router's (mingo-shards.ts). Documents are never changed in place (an
+// update stores a new object), so a snapshot of a collection is a copy of its array.
 import { Aggregator, Query, find, update } from 'mingo';
 import type { Modifier } from 'mingo/updater';
 import {
@@ -22,7 +23,8 @@ import {
   type WithId,
 } from 'mongodb';
 import type { ResultCursor, StoreCollection } from '../../src/store/mongo/database.ts';
-import { ID_INDEX, type IndexDef, assertUnique, defaultIndexName, isServed } from './mingo-indexes.ts';
+import { ID_INDEX, type IndexDef, type IndexKey, type QueryShape, assertNoConflict, assertPlanned, assertUnique, defaultIndexName } from './mingo-indexes.ts';
+import { type ShardKey, assertHasKey, assertTargeted, assertUniqueCompatible, assertWholeKey, shardKeyIndex } from './mingo-shards.ts';
 
 /** A deep copy that keeps Dates and ObjectIds what they are (structuredClone would not keep ObjectIds). */
 export function copy<V>(value: V): V {
@@ -37,34 +39,56 @@ export function copy<V>(value: V): V {
 /** Lets concurrent callers interleave between operations, as they do against a server. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** What the database tells a collection about the deployment around it. */
+export interface CollectionHooks {
+  /** Throws instead of writing while the stand-in plays a server that cannot confirm writes. */
+  beforeWrite(): void;
+  /** Resolves when an index build finishes; the stand-in may keep some builds running forever. */
+  build(collection: string, index: IndexDef): Promise<void>;
+}
+
 export class MingoCollection<T extends Document> implements StoreCollection<T> {
   docs: Document[] = [];
   readonly indexes: IndexDef[] = [ID_INDEX];
 
-  constructor(readonly name: string) {}
-
-  /** Refuses a filter no index could serve: the store promises no collection scans. */
-  private indexed(filter: Document): Document {
-    if (!isServed(this.indexes, filter)) {
-      throw new Error(`mingo stand-in: no index of ${this.name} serves ${JSON.stringify(filter)}`);
-    }
-    return filter;
+  constructor(
+    readonly name: string,
+    /** The shard key, on a sharded collection of a sharded cluster. */
+    readonly shardKey: ShardKey | null,
+    private readonly hooks: CollectionHooks,
+  ) {
+    if (shardKey && Object.keys(shardKey).join() !== '_id') this.indexes.push(shardKeyIndex(shardKey));
   }
 
-  private matching(filter: Document): Document[] {
-    const query = new Query(this.indexed(filter));
-    return this.docs.filter((doc) => query.test(doc));
+  /**
+   * Refuses what the planner or the router would not do well, then finds the matching documents
+   * (in the sort's order). A read may go to every shard only when its comment says it is meant to
+   * ('broadcast: why'): a background scan across the deployment, never a request's read.
+   */
+  private matching(query: QueryShape & { comment?: unknown }, write?: string): Document[] {
+    assertPlanned(this.name, this.indexes, query);
+    if (this.shardKey) {
+      const broadcast = typeof query.comment === 'string' && query.comment.startsWith('broadcast:');
+      if (write) assertWholeKey(this.name, this.shardKey, query.filter, write);
+      else if (!broadcast) assertTargeted(this.name, this.shardKey, query.filter);
+    }
+    const matcher = new Query(query.filter);
+    const found = this.docs.filter((doc) => matcher.test(doc));
+    return query.sort ? find(found, {}).sort(query.sort).all() : found;
   }
 
   private run(filter: Document, options: FindOptions = {}): Document[] {
-    let cursor = find(this.matching(filter), {}, options.projection as Document | undefined);
-    if (options.sort) cursor = cursor.sort(options.sort as Record<string, 1 | -1>);
+    const sort = options.sort as Record<string, 1 | -1> | undefined;
+    const hint = typeof options.hint === 'string' ? options.hint : undefined;
+    const matched = this.matching({ filter, sort, limit: options.limit, hint, comment: options.comment });
+    let cursor = find(matched, {}, options.projection as Document | undefined);
     if (options.limit) cursor = cursor.limit(options.limit);
     return cursor.all().map(copy) as Document[];
   }
 
   /** Stores doc after checking every unique index against the documents other than the one it replaces. */
   private store(doc: Document, replacing?: Document): void {
+    if (this.shardKey && !replacing) assertHasKey(this.name, this.shardKey, doc);
     assertUnique(this.name, this.indexes, this.docs.filter((d) => d !== replacing), doc);
     if (replacing) this.docs[this.docs.indexOf(replacing)] = doc;
     else this.docs.push(doc);
@@ -84,9 +108,10 @@ export class MingoCollection<T extends Document> implements StoreCollection<T> {
     return doc;
   }
 
-  /** Applies an update to the first match (or upserts); returns the document before and after. */
-  private modify(filter: Document, modifier: Document, upsert = false) {
-    const [before] = this.matching(filter);
+  /** Applies an update to the first match in the sort's order (or upserts); returns the document before and after. */
+  private modify(filter: Document, modifier: Document, what: string, upsert = false, sort?: Record<string, 1 | -1>) {
+    this.hooks.beforeWrite();
+    const [before] = this.matching({ filter, sort, limit: 1 }, upsert ? `an upsert (${what})` : what);
     if (!before) {
       if (!upsert) return { before: null, after: null, modified: false, upsertedId: null };
       const doc = this.upserted(filter, modifier);
@@ -111,6 +136,7 @@ export class MingoCollection<T extends Document> implements StoreCollection<T> {
 
   async insertOne(doc: OptionalUnlessRequiredId<T>): Promise<InsertOneResult<T>> {
     await turn();
+    this.hooks.beforeWrite();
     const stored = copy(doc as Document);
     stored._id ??= new ObjectId();
     this.store(stored);
@@ -119,6 +145,7 @@ export class MingoCollection<T extends Document> implements StoreCollection<T> {
 
   async insertMany(docs: ReadonlyArray<OptionalUnlessRequiredId<T>>): Promise<InsertManyResult<T>> {
     await turn();
+    this.hooks.beforeWrite();
     const insertedIds: Record<number, unknown> = {};
     // Ordered, like the driver's default: the documents before a failing one stay inserted.
     docs.forEach((doc, i) => {
@@ -132,7 +159,7 @@ export class MingoCollection<T extends Document> implements StoreCollection<T> {
 
   async updateOne(filter: Filter<T>, modifier: UpdateFilter<T>, options?: UpdateOptions): Promise<UpdateResult<T>> {
     await turn();
-    const { before, modified, upsertedId } = this.modify(filter as Document, modifier as Document, options?.upsert);
+    const { before, modified, upsertedId } = this.modify(filter as Document, modifier as Document, 'updateOne', options?.upsert);
     return {
       acknowledged: true,
       matchedCount: before ? 1 : 0,
@@ -144,7 +171,8 @@ export class MingoCollection<T extends Document> implements StoreCollection<T> {
 
   async findOneAndUpdate(filter: Filter<T>, modifier: UpdateFilter<T>, options: FindOneAndUpdateOptions): Promise<WithId<T> | null> {
     await turn();
-    const { before, after } = this.modify(filter as Document, modifier as Document, options.upsert);
+    const sort = options.sort as Record<string, 1 | -1> | undefined;
+    const { before, after } = this.modify(filter as Document, modifier as Document, 'findOneAndUpdate', options.upsert, sort);
     // The driver's default is the document before the update.
     const doc = options.returnDocument === 'after' ? after : before;
     if (!doc) return null;
@@ -153,7 +181,8 @@ export class MingoCollection<T extends Document> implements StoreCollection<T> {
 
   async deleteOne(filter: Filter<T>): Promise<DeleteResult> {
     await turn();
-    const [doc] = this.matching(filter as Document);
+    this.hooks.beforeWrite();
+    const [doc] = this.matching({ filter: filter as Document }, 'deleteOne');
     if (doc) this.docs.splice(this.docs.indexOf(doc), 1);
     return { acknowledged: true, deletedCount: doc ? 1 : 0 };
   }
@@ -164,28 +193,26 @@ export class MingoCollection<T extends Document> implements StoreCollection<T> {
         await turn();
         const [first, ...rest] = pipeline;
         if (!first || !('$match' in first)) throw new Error(`mingo stand-in: a pipeline on ${this.name} must start with an indexed $match`);
-        return new Aggregator(rest).run(this.matching(first.$match).map(copy)) as R[];
+        return new Aggregator(rest).run(this.matching({ filter: first.$match }).map(copy)) as R[];
       },
     };
   }
 
   async countDocuments(filter: Filter<T>): Promise<number> {
     await turn();
-    return this.matching(filter as Document).length;
+    return this.matching({ filter: filter as Document }).length;
   }
 
   async createIndex(spec: IndexSpecification, options: CreateIndexesOptions = {}): Promise<string> {
     await turn();
-    const key = spec as Record<string, 1 | -1>;
+    const key = spec as IndexKey;
     const name = options.name ?? defaultIndexName(key);
     const index: IndexDef = { name, key, unique: options.unique ?? false, partialFilterExpression: options.partialFilterExpression };
-    const existing = this.indexes.find((i) => i.name === name);
-    if (existing) {
-      if (JSON.stringify(existing) !== JSON.stringify(index)) throw new Error(`mingo stand-in: index ${name} exists with other options`);
-      return name;
-    }
+    if (assertNoConflict(this.name, this.indexes, index) === 'exists') return name;
+    if (this.shardKey) assertUniqueCompatible(this.name, this.shardKey, index);
     // Building a unique index over colliding documents fails, as on the server.
     this.docs.forEach((doc, i) => assertUnique(this.name, [index], this.docs.slice(0, i), doc));
+    await this.hooks.build(this.name, index);
     this.indexes.push(index);
     return name;
   }

@@ -1,36 +1,30 @@
 // Index bookkeeping for the mingo stand-in (a query-level stand-in, not a MongoDB server; see
 // mingo-db.ts). Unique indexes, partial ones included, are enforced the way the server does and
-// fail with an error shaped like the driver's (code 11000, keyPattern, keyValue); and a filter that
-// no index could serve is refused, so the store's queries are held to "no collection scans" even
-// without a query planner.
+// fail with an error shaped like the driver's (code 11000, keyPattern, keyValue); index creation
+// fails like the server's when a name or a key pattern is taken by another definition; and every
+// query is checked against the planner's rules of mingo-planner.ts before it runs.
 import { Query } from 'mingo';
-import { type Document, MongoServerError, ObjectId } from 'mongodb';
+import { type Document, MongoServerError } from 'mongodb';
+import {
+  type IndexDef,
+  type IndexKey,
+  SMALL_SORT,
+  branchesOf,
+  canonical,
+  eligible,
+  pointBound,
+  providesSort,
+  servingIndexes,
+} from './mingo-planner.ts';
 
-export interface IndexDef {
-  name: string;
-  key: Record<string, 1 | -1>;
-  unique: boolean;
-  partialFilterExpression?: Document;
-}
+export type { IndexDef, IndexKey };
 
 /** The index MongoDB creates with every collection. */
 export const ID_INDEX: IndexDef = { name: '_id_', key: { _id: 1 }, unique: true };
 
 /** The default name MongoDB gives an index ({a: 1, b: -1} → a_1_b_-1). */
-export function defaultIndexName(key: Record<string, 1 | -1>): string {
+export function defaultIndexName(key: IndexKey): string {
   return Object.entries(key).map(([field, order]) => `${field}_${order}`).join('_');
-}
-
-/** A value in a canonical text form, so equal BSON values (Dates, ObjectIds) compare equal. */
-function canonical(value: unknown): string {
-  if (value === undefined || value === null) return 'null';
-  if (value instanceof Date) return `{"$date":${value.getTime()}}`;
-  if (value instanceof ObjectId) return `{"$oid":"${value.toHexString()}"}`;
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object') {
-    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The index's key values of doc (missing fields are null, as in MongoDB), or null when a partial index leaves doc out. */
@@ -56,31 +50,63 @@ export function assertUnique(collection: string, indexes: readonly IndexDef[], o
   }
 }
 
-const NOT_SELECTIVE = new Set(['$ne', '$nin', '$not', '$exists', '$type', '$regex']);
-
-/** True when the filter's condition on a field bounds an index scan (equality, $in or a range). */
-function bounds(condition: unknown): boolean {
-  if (condition === undefined) return false;
-  if (condition === null || typeof condition !== 'object' || condition instanceof Date || condition instanceof ObjectId) return true;
-  const operators = Object.keys(condition);
-  if (operators.length === 0 || !operators.every((op) => op.startsWith('$'))) return true;
-  return operators.some((op) => !NOT_SELECTIVE.has(op));
+/** The server's answer to an index whose name or key pattern another index of the collection already has. */
+export function assertNoConflict(collection: string, indexes: readonly IndexDef[], wanted: IndexDef): 'exists' | 'new' {
+  const sameName = indexes.find((i) => i.name === wanted.name);
+  if (sameName) {
+    if (canonical(sameName) === canonical(wanted)) return 'exists';
+    const keyChanged = canonical(sameName.key) !== canonical(wanted.key);
+    const message = keyChanged
+      ? `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${canonical(wanted)}, existing index: ${canonical(sameName)}`
+      : `An equivalent index already exists with the same name but different options. Requested index: ${canonical(wanted)}, existing index: ${canonical(sameName)}`;
+    throw new MongoServerError({
+      message,
+      errmsg: message,
+      code: keyChanged ? 86 : 85,
+      codeName: keyChanged ? 'IndexKeySpecsConflict' : 'IndexOptionsConflict',
+    });
+  }
+  // Stricter than a server of a recent feature-compatibility version, which accepts a second index
+  // on one key pattern when the partial filters differ: the store never relies on that.
+  const sameKey = indexes.find((i) => canonical(i.key) === canonical(wanted.key));
+  if (sameKey) {
+    const message = `Index already exists with a different name: ${sameKey.name} (collection ${collection}, key ${canonical(wanted.key)})`;
+    throw new MongoServerError({ message, errmsg: message, code: 85, codeName: 'IndexOptionsConflict' });
+  }
+  return 'new';
 }
 
-/** True when the filter implies the partial index's filter (the server's rule for using a partial index). */
-function implies(filter: Document, partial: Document | undefined): boolean {
-  if (!partial) return true;
-  return Object.entries(partial).every(([field, wanted]) => {
-    const given = filter[field];
-    if (wanted && typeof wanted === 'object' && '$type' in wanted) return wanted.$type === 'string' && typeof given === 'string';
-    return canonical(given) === canonical(wanted);
-  });
+export interface QueryShape {
+  filter: Document;
+  sort?: Record<string, 1 | -1>;
+  limit?: number;
+  /** The name of the index the query is pinned to. */
+  hint?: string;
 }
 
-/** True when some index could serve the filter: its first field bounded, its partial filter implied; $or branch by branch. */
-export function isServed(indexes: readonly IndexDef[], filter: Document): boolean {
-  const served = indexes.some((index) => bounds(filter[Object.keys(index.key)[0]!]) && implies(filter, index.partialFilterExpression));
-  if (served) return true;
-  const { $or: branches, ...rest } = filter;
-  return Array.isArray(branches) && branches.length > 0 && branches.every((branch: Document) => isServed(indexes, { ...rest, ...branch }));
+/** Refuses a query no eligible index serves, or whose sort no serving index provides past a small bound. */
+export function assertPlanned(collection: string, indexes: readonly IndexDef[], query: QueryShape): void {
+  const { filter, sort, limit, hint } = query;
+  const described = () => `${collection}.find(${canonical(filter)}${sort ? `, sort ${canonical(sort)}` : ''}${hint ? `, hint ${hint}` : ''})`;
+  let candidates = indexes;
+  if (hint !== undefined) {
+    const hinted = indexes.find((i) => i.name === hint);
+    if (!hinted) throw new Error(`mingo stand-in: ${described()} names an index ${collection} does not have`);
+    if (!eligible(hinted, filter)) throw new Error(`mingo stand-in: ${described()}: the filter does not imply the partial filter of ${hint}`);
+    candidates = [hinted];
+  }
+  // An $or beside other conditions is a residual filter of the index that serves those; an $or
+  // alone is planned branch by branch, each on its own index.
+  const whole = servingIndexes(candidates, filter);
+  const branches = whole.length > 0 ? [filter] : branchesOf(filter);
+  const serving = whole.length > 0 ? [whole] : branches.map((branch) => servingIndexes(candidates, branch));
+  const unserved = branches.findIndex((_, i) => serving[i]!.length === 0);
+  if (unserved >= 0) {
+    throw new Error(`mingo stand-in: no eligible index of ${collection} serves ${canonical(branches[unserved])} in ${described()}`);
+  }
+  if (!sort || Object.keys(sort).length === 0) return;
+  if (branches.length === 1 && serving[0]!.some((index) => providesSort(index, filter, sort))) return;
+  const held = branches.reduce((sum, branch) => sum + pointBound(indexes, branch), 0);
+  if (held <= Math.max(SMALL_SORT, limit ?? 0)) return;
+  throw new Error(`mingo stand-in: no index of ${collection} provides the sort of ${described()}, and nothing bounds an in-memory sort of it`);
 }

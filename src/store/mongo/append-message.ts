@@ -1,17 +1,24 @@
 // The two ways a message is appended: in one transaction where the deployment has them, or by
 // claiming the seq through the unique {channelId, seq} index on a standalone server. Why the
-// standalone way is not $inc-then-insert: see the top of messages.ts.
+// standalone way is not $inc-then-insert: see the top of messages.ts. In the sharded layout (always
+// transactions) the transaction also records where the message is (messageIds) and reserves its
+// clientMessageId (clientMessageIds), which a sharded messages collection cannot keep unique.
 import type { Message } from '../../domain/types.ts';
 import { type MessageDraft, StoreError } from '../store.ts';
 import * as channels from './channels.ts';
+import * as clientMessageIds from './client-message-ids.ts';
 import type { Session } from './database.ts';
 import { isConnectionError, isDuplicateKey, isDuplicateOn } from './errors.ts';
 import { type MarkerCollections, advanceMarkers } from './member-markers.ts';
+import * as messageIds from './message-ids.ts';
 import * as messages from './messages.ts';
 
 export interface AppendCollections extends MarkerCollections {
   channels: channels.Channels;
   messages: messages.Messages;
+  messageIds: messageIds.MessageIds;
+  clientMessageIds: clientMessageIds.ClientMessageIds;
+  sharded: boolean;
 }
 
 export type Appended = { message: Message; created: boolean };
@@ -28,8 +35,21 @@ function noSuchChannel(channelId: string): StoreError {
 /** The stored message of a draft retried with the same clientMessageId, if any. */
 async function storedDuplicate(c: AppendCollections, draft: MessageDraft, session: Session): Promise<Appended | null> {
   if (draft.clientMessageId === null) return null;
-  const stored = await messages.findByClientMessageId(c.messages, { ...draft, clientMessageId: draft.clientMessageId }, session);
+  const keyed = { ...draft, clientMessageId: draft.clientMessageId };
+  if (!c.sharded) {
+    const stored = await messages.findByClientMessageId(c.messages, keyed, session);
+    return stored ? { message: stored, created: false } : null;
+  }
+  const seq = await clientMessageIds.findSeq(c.clientMessageIds, keyed, session);
+  if (seq === null) return null;
+  const [stored] = await messages.findBySeqs(c.messages, [{ channelId: draft.channelId, seq }], session);
   return stored ? { message: stored, created: false } : null;
+}
+
+/** True when a send lost to a concurrent one with the same clientMessageId. */
+function isClientMessageIdTaken(error: unknown): boolean {
+  if (error instanceof StoreError) return error.kind === 'duplicate' && error.key === 'clientMessageId';
+  return isDuplicateOn(error, messages.CLIENT_MESSAGE_ID_INDEX);
 }
 
 /** Moves the author's markers (and the marker counts) to their own new message, so one's own messages are never unread. */
@@ -44,16 +64,22 @@ export async function appendInTransaction(c: AppendCollections, draft: MessageDr
   const seq = await channels.takeNextSeq(c.channels, draft.channelId, draft.sentAt, session);
   if (seq === null) throw noSuchChannel(draft.channelId);
   const message = await messages.insertMessage(c.messages, draft, seq, session);
+  if (c.sharded) {
+    await messageIds.add(c.messageIds, draft.id, draft.channelId, seq, session);
+    if (draft.clientMessageId !== null) {
+      await clientMessageIds.reserve(c.clientMessageIds, { ...draft, clientMessageId: draft.clientMessageId }, seq, session);
+    }
+  }
   await coverOwnMessage(c, draft, seq, session);
   return { message, created: true };
 }
 
 /**
  * After a transaction lost an idempotency race to a concurrent send (its insert hit the
- * clientMessageId index, and the whole transaction rolled back), the message that won.
+ * clientMessageId index or reservation, and the whole transaction rolled back), the message that won.
  */
 export async function winnerOfRace(c: AppendCollections, draft: MessageDraft, error: unknown): Promise<Appended | null> {
-  if (!isDuplicateOn(error, messages.CLIENT_MESSAGE_ID_INDEX)) return null;
+  if (!isClientMessageIdTaken(error)) return null;
   return storedDuplicate(c, draft, undefined);
 }
 
@@ -61,9 +87,9 @@ export async function winnerOfRace(c: AppendCollections, draft: MessageDraft, er
 export async function appendWithoutTransaction(c: AppendCollections, draft: MessageDraft): Promise<Appended> {
   const stored = await storedDuplicate(c, draft, undefined);
   if (stored) return stored;
-  const lastSeq = await channels.findLastSeq(c.channels, draft.channelId, undefined);
-  if (lastSeq === null) throw noSuchChannel(draft.channelId);
-  let seq = lastSeq + 1;
+  const position = await channels.findPosition(c.channels, draft.channelId, undefined);
+  if (position === null) throw noSuchChannel(draft.channelId);
+  let seq = position.lastSeq + 1;
   for (let claims = 0; claims < MAX_CLAIMS; claims++) {
     const outcome = await claim(c, draft, seq);
     if (outcome === 'stored') {

@@ -1,12 +1,14 @@
 // channelMembers: one document per (channel, user) with the member's read and delivery markers.
-// {channelId, userId} is unique and decides who joins first; {userId, channelId} lists a user's
-// channels. How far a message has reached is read from markerCounts (marker-counts.ts), which every
-// write here that moves, adds or removes markers reports to through the markers before and after.
-// Markers only move forward ($max), and the read marker never passes the delivery marker.
+// {channelId, userId} is unique, decides who joins first and serves every query here (all name
+// channelId); sharded on the hashed channelId. A user's channels are read from the user's own list
+// (user-channels.ts), not from here. How far a message has reached is read from markerCounts
+// (marker-counts.ts), which every write here that moves, adds or removes markers reports to
+// through the markers before and after. Markers only move forward ($max), and the read marker never
+// passes the delivery marker.
 import type { ChannelMember } from '../../domain/types.ts';
 import type { Markers } from '../marker-counts.ts';
 import { type ChannelMemberKey, type MarkerMove, StoreError } from '../store.ts';
-import { type IndexSpec, type Session, type StoreCollection, within } from './database.ts';
+import { type CollectionSpec, type Session, type StoreCollection, within } from './database.ts';
 
 export const CHANNEL_MEMBERS = 'channelMembers';
 
@@ -15,10 +17,11 @@ export type ChannelMemberDoc = ChannelMember;
 
 export type ChannelMembers = StoreCollection<ChannelMemberDoc>;
 
-export const channelMemberIndexes: readonly IndexSpec[] = [
-  { key: { channelId: 1, userId: 1 }, name: 'channelId_1_userId_1', unique: true },
-  { key: { userId: 1, channelId: 1 }, name: 'userId_1_channelId_1' },
-];
+export const channelMembersCollection: CollectionSpec = {
+  name: CHANNEL_MEMBERS,
+  indexes: [{ key: { channelId: 1, userId: 1 }, name: 'channelId_1_userId_1', unique: true }],
+  shardKey: { channelId: 'hashed' },
+};
 
 /** The domain record of a stored membership. */
 export function toChannelMember(doc: ChannelMemberDoc): ChannelMember {
@@ -93,15 +96,10 @@ export async function findByKeys(members: ChannelMembers, keys: readonly Channel
 }
 
 /** The channel's members after afterUserId, in user id order ({channelId, userId}). */
-export async function findByChannel(members: ChannelMembers, channelId: string, afterUserId: string | null, limit: number) {
-  const docs = await members.find({ channelId, userId: { $gt: afterUserId ?? '' } }, { sort: { userId: 1 }, limit }).toArray();
+export async function findByChannel(members: ChannelMembers, channelId: string, afterUserId: string | null, limit: number, session?: Session) {
+  const filter = { channelId, userId: { $gt: afterUserId ?? '' } };
+  const docs = await members.find(filter, { sort: { userId: 1 }, limit, ...within(session) }).toArray();
   return docs.map(toChannelMember);
-}
-
-/** Every channel id the user belongs to (covered by {userId, channelId}). */
-export async function findChannelIdsOfUser(members: ChannelMembers, userId: string): Promise<string[]> {
-  const docs = await members.find({ userId }, { projection: { _id: 0, channelId: 1 } }).toArray();
-  return docs.map((d) => d.channelId);
 }
 
 /** A member's markers. */
@@ -133,7 +131,11 @@ export async function moveMarkers(
   return { before, after };
 }
 
-/** The id of the first channel after afterChannelId that has members, in id order ({channelId, userId}); null past the last. */
+/**
+ * The id of the first channel after afterChannelId that has members, in id order ({channelId,
+ * userId}: a range on its first field); null past the last. For the one-off fills of start-up, on
+ * the unsharded layout only: on a sharded channelMembers a range of channelIds goes to every shard.
+ */
 export async function findNextChannelId(members: ChannelMembers, afterChannelId: string): Promise<string | null> {
   const [doc] = await members
     .find({ channelId: { $gt: afterChannelId } }, { sort: { channelId: 1 }, limit: 1, projection: { _id: 0, channelId: 1 } })

@@ -1,17 +1,17 @@
-// Connecting to a MongoDB server: majority writes, retryable writes and reads, a short server
-// selection timeout so a wrong URL fails start-up in seconds, and transactions where the
-// deployment has them (a replica set or a sharded cluster; a standalone server has none).
-import { type ClientSession, type Db, MongoClient, type TransactionOptions } from 'mongodb';
-import type { Session, TransactionRunner } from './database.ts';
+// Connecting to a MongoDB server with every wait bounded by one timeout (MONGODB_TIMEOUT_MS):
+// finding a server or a new primary (serverSelectionTimeoutMS), a write's wait for the majority
+// (wtimeoutMS: without it, a write blocks for as long as the majority is lost), a transaction's
+// commit (maxCommitTimeMS) and its retries (transactions.ts). Writes are majority and retryable.
+// In a replica set or a sharded cluster every read outside a transaction is a majority read: a
+// read that feeds a cursor, a resume point or a seq must not see a write a failover can roll back
+// (https://www.mongodb.com/docs/v7.0/reference/read-concern-majority/); a standalone server has no
+// rollback, and its reads stay local. What the deployment is comes from `hello`: a replica set
+// names its set (setName), a mongos says msg: 'isdbgrid'; both run transactions.
+import { type Db, MongoClient, ReadConcern, type TransactionOptions, type WriteConcernSettings } from 'mongodb';
+import type { TransactionRunner } from './database.ts';
+import { boundedTransactions } from './transactions.ts';
 
 const DEFAULT_DB_NAME = 'chat';
-
-/** Reads of a transaction see one snapshot; its commit waits for a majority, like every write. */
-const TRANSACTION_OPTIONS: TransactionOptions = {
-  readConcern: { level: 'snapshot' },
-  writeConcern: { w: 'majority' },
-  readPreference: 'primary',
-};
 
 /** The hosts of a connection string, without credentials or options (for messages and logs). */
 export function describeMongoUrl(url: string): string {
@@ -26,7 +26,7 @@ function dbNameOf(url: string): string | undefined {
 }
 
 /** error's message with the URL's credentials (if any) blanked out. */
-function reasonOf(error: unknown, url: string): string {
+export function reasonOf(error: unknown, url: string): string {
   let reason = error instanceof Error ? error.message : String(error);
   const userinfo = /^mongodb(?:\+srv)?:\/\/([^@/]*)@/.exec(url)?.[1];
   for (const secret of userinfo ? [userinfo, ...userinfo.split(':')] : []) {
@@ -35,55 +35,83 @@ function reasonOf(error: unknown, url: string): string {
   return reason;
 }
 
-/** True when the server belongs to a replica set or is a mongos (both run multi-document transactions). */
-async function supportsTransactions(db: Db): Promise<boolean> {
-  const hello = await db.command({ hello: 1 });
-  return typeof hello.setName === 'string' || hello.msg === 'isdbgrid';
+/** What a `hello` answer says about the deployment. */
+export interface Deployment {
+  /** A replica set or a mongos: multi-document transactions and majority reads exist. */
+  transactions: boolean;
+  /** A mongos in front of a sharded cluster. */
+  mongos: boolean;
 }
 
-/** Runs each unit in a transaction of its own session; withTransaction retries transient conflicts. */
-function transactionsOf(client: MongoClient): TransactionRunner {
-  return async <R>(fn: (session: Session) => Promise<R>): Promise<R> => {
-    const session: ClientSession = client.startSession();
-    try {
-      return await session.withTransaction(() => fn(session), TRANSACTION_OPTIONS);
-    } finally {
-      await session.endSession();
-    }
-  };
+/** The deployment behind a `hello` answer. */
+export function deploymentOf(hello: { setName?: unknown; msg?: unknown }): Deployment {
+  const mongos = hello.msg === 'isdbgrid';
+  return { transactions: mongos || typeof hello.setName === 'string', mongos };
 }
 
 export interface MongoConnection {
   db: Db;
+  deployment: Deployment;
   /** Null on a standalone server. */
   transactions: TransactionRunner | null;
   close(): Promise<void>;
 }
 
-/** The error start-up reports when MongoDB cannot be used: the hosts and the reason, never credentials. */
-export function unusable(url: string, error: unknown): Error {
-  // No `cause`: driver errors may quote the connection string, credentials included.
-  return new Error(`cannot reach MongoDB at ${describeMongoUrl(url)}: ${reasonOf(error, url)}`);
+/** Why start-up could not use MongoDB: the first step that failed, named for the operator. */
+export class StartupFailure extends Error {
+  override name = 'StartupFailure';
 }
 
-/** Connects, pings and detects transactions; rejects with unusable()'s message when the server cannot be reached. */
-export async function connectMongo(url: string, dbName?: string): Promise<MongoConnection> {
+const AUTHENTICATION_FAILED = 18;
+
+/** True when the server refused the credentials (the driver may wrap the server's answer). */
+function isAuthenticationFailure(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause && depth < 4; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const { code, name } = cause as { code?: unknown; name?: unknown };
+    if (code === AUTHENTICATION_FAILED || name === 'MongoMissingCredentialsError') return true;
+  }
+  return false;
+}
+
+/** The start-up failure of a connection attempt: the hosts and the reason, never the credentials. */
+function connectionFailure(url: string, error: unknown): StartupFailure {
+  const hosts = describeMongoUrl(url);
+  // No `cause`: driver errors may quote the connection string, credentials included.
+  if (isAuthenticationFailure(error)) {
+    return new StartupFailure(
+      `cannot sign in to MongoDB at ${hosts}: ${reasonOf(error, url)} (check the user, password and authSource of MONGODB_URL)`,
+    );
+  }
+  return new StartupFailure(`cannot reach MongoDB at ${hosts}: ${reasonOf(error, url)}`);
+}
+
+/** Connects, pings and reads the deployment; rejects with a StartupFailure saying what failed. */
+export async function connectMongo(url: string, options: { dbName?: string; timeoutMs: number }): Promise<MongoConnection> {
+  const { timeoutMs } = options;
+  const writeConcern: WriteConcernSettings = { w: 'majority', wtimeoutMS: timeoutMs };
   let client: MongoClient | undefined;
   try {
     client = new MongoClient(url, {
-      serverSelectionTimeoutMS: 5000,
-      writeConcern: { w: 'majority' },
+      serverSelectionTimeoutMS: timeoutMs,
+      connectTimeoutMS: timeoutMs,
+      writeConcern,
       retryWrites: true,
       retryReads: true,
     });
     await client.connect();
-    const db = client.db(dbName ?? dbNameOf(url) ?? DEFAULT_DB_NAME);
-    await db.command({ ping: 1 });
+    const name = options.dbName ?? dbNameOf(url) ?? DEFAULT_DB_NAME;
+    const probe = client.db(name);
+    await probe.command({ ping: 1 });
+    const deployment = deploymentOf(await probe.command({ hello: 1 }));
+    const db = client.db(name, { writeConcern, ...(deployment.transactions ? { readConcern: new ReadConcern('majority') } : {}) });
     const connected = client;
-    const transactions = (await supportsTransactions(db)) ? transactionsOf(connected) : null;
-    return { db, transactions, close: () => connected.close() };
+    const transactionOptions: TransactionOptions = { readConcern: { level: 'snapshot' }, writeConcern, readPreference: 'primary' };
+    const transactions = deployment.transactions
+      ? boundedTransactions(() => connected.startSession(), timeoutMs, transactionOptions)
+      : null;
+    return { db, deployment, transactions, close: () => connected.close() };
   } catch (error) {
     await client?.close().catch(() => undefined);
-    throw unusable(url, error);
+    throw connectionFailure(url, error);
   }
 }

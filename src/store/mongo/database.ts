@@ -68,22 +68,14 @@ export interface IndexSpec {
   partialFilterExpression?: Document;
 }
 
-/** MongoDB's answer to creating a collection that exists already. */
-const NAMESPACE_EXISTS = 48;
+/** How a collection is sharded in the sharded layout: sh.shardCollection(namespace, key). */
+export type ShardKey = Record<string, 1 | 'hashed'>;
 
-/**
- * Creates the collection, then its declared indexes (both no-ops when they exist). Collections are
- * created here, at start-up, so that no transaction ever creates one: a sharded cluster refuses
- * that in a cross-shard transaction, and elsewhere it can conflict with concurrent transactions.
- */
-export async function ensureIndexes(db: StoreDatabase, collection: string, indexes: readonly IndexSpec[]): Promise<void> {
-  try {
-    await db.command({ create: collection });
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== NAMESPACE_EXISTS) throw error;
-  }
-  const target = db.collection(collection);
-  for (const { key, ...options } of indexes) await target.createIndex(key, options);
+/** A collection as the store lays it out: its indexes (created at start-up) and its shard key (null: unsharded). */
+export interface CollectionSpec {
+  name: string;
+  indexes: readonly IndexSpec[];
+  shardKey: ShardKey | null;
 }
 
 /** The driver's per-operation options carrying the session, when there is one. */

@@ -1,11 +1,15 @@
-// Driver errors in the store's one vocabulary: duplicate keys and unreachable servers become
-// StoreErrors; anything else is a bug or an unexpected server answer and passes through.
+// Driver errors in the store's one vocabulary: duplicate keys become StoreError 'duplicate';
+// unreachable servers and every bounded wait that ran out (wtimeoutMS, maxCommitTimeMS,
+// maxTimeMS, server selection) become StoreError 'unavailable', which clients see as UNAVAILABLE
+// (src/errors.ts); anything else is a bug or an unexpected server answer and passes through.
 import {
   MongoError,
   MongoNetworkError,
   MongoNotConnectedError,
+  MongoOperationTimeoutError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
+  MongoWriteConcernError,
 } from 'mongodb';
 import { StoreError } from '../store.ts';
 import type { IndexSpec } from './database.ts';
@@ -56,6 +60,15 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
+/** Server codes of a wait that ran out: MaxTimeMSExpired, WriteConcernFailed (wtimeout), ExceededTimeLimit. */
+const TIMED_OUT = new Set([50, 64, 262]);
+
+/** True when a bounded wait ran out: the majority did not confirm in time, or a time limit passed. */
+export function isTimeout(error: unknown): boolean {
+  if (error instanceof MongoOperationTimeoutError || error instanceof MongoWriteConcernError) return true;
+  return error instanceof MongoError && TIMED_OUT.has(error.code as number);
+}
+
 /** Rethrows error in the store's vocabulary. */
 export function translate(error: unknown): never {
   if (error instanceof StoreError) throw error;
@@ -63,6 +76,6 @@ export function translate(error: unknown): never {
     const fields = duplicateFields(error);
     throw new StoreError('duplicate', error.message, KEYS_BY_FIELDS[fields] ?? fields);
   }
-  if (isConnectionError(error)) throw new StoreError('unavailable', (error as Error).message);
+  if (isConnectionError(error) || isTimeout(error)) throw new StoreError('unavailable', (error as Error).message);
   throw error;
 }

@@ -1,9 +1,12 @@
 // invitations: one document per (invitee, organization), _id = the invitation's id. The unique
 // {inviteeId, orgId} index keeps one per pair (a revoked one is reopened rather than repeated) and
-// starts with the key a sharded collection would use; the partial {inviteeId, createdAt} index
-// lists a user's pending invitations, newest first.
+// serves the look-ups by pair; the partial {inviteeId, createdAt, _id} index (on status PENDING,
+// which the query names) lists a user's pending invitations newest first, in the index's order.
+// Unsharded in the sharded layout: invitations are looked up by their own id as well as by
+// invitee, and no one shard key targets both; there are few of them (one per pending or answered
+// invitation), so they stay on the database's primary shard.
 import type { Invitation, InvitationStatus } from '../../domain/types.ts';
-import { type IndexSpec, type Session, type Stored, type StoreCollection, within } from './database.ts';
+import { type CollectionSpec, type Session, type Stored, type StoreCollection, within } from './database.ts';
 
 export const INVITATIONS = 'invitations';
 
@@ -11,10 +14,15 @@ export type InvitationDoc = Stored<Invitation>;
 
 export type Invitations = StoreCollection<InvitationDoc>;
 
-export const invitationIndexes: readonly IndexSpec[] = [
-  { key: { inviteeId: 1, orgId: 1 }, name: 'inviteeId_1_orgId_1', unique: true },
-  { key: { inviteeId: 1, createdAt: -1 }, name: 'inviteeId_1_createdAt_-1_pending', partialFilterExpression: { status: 'PENDING' } },
-];
+export const invitationsCollection: CollectionSpec = {
+  name: INVITATIONS,
+  indexes: [
+    { key: { inviteeId: 1, orgId: 1 }, name: 'inviteeId_1_orgId_1', unique: true },
+    // _id in the key: the list's tie-break, so the index provides the whole sort.
+    { key: { inviteeId: 1, createdAt: -1, _id: -1 }, name: 'inviteeId_1_createdAt_-1__id_-1_pending', partialFilterExpression: { status: 'PENDING' } },
+  ],
+  shardKey: null,
+};
 
 /** The domain record of a stored invitation. */
 export function toInvitation(doc: InvitationDoc): Invitation {
@@ -46,7 +54,7 @@ export async function findByIds(invitations: Invitations, ids: readonly string[]
   return (await invitations.find({ _id: { $in: [...ids] } }).toArray()).map(toInvitation);
 }
 
-/** The user's pending invitations, newest first (the partial {inviteeId, createdAt} index). */
+/** The user's pending invitations, newest first (the partial {inviteeId, createdAt, _id} index). */
 export async function findPendingOfUser(invitations: Invitations, userId: string, limit: number): Promise<Invitation[]> {
   const docs = await invitations.find({ inviteeId: userId, status: 'PENDING' }, { sort: { createdAt: -1, _id: -1 }, limit }).toArray();
   return docs.map(toInvitation);

@@ -3,11 +3,12 @@
 // markers every second, mostly to the same newest seqs; counters that every move $inc'ed in one
 // document would make concurrent transactions conflict and retry. So each count is spread over
 // STRIPES documents, a member always changing the stripe its userId hashes to, and reads add the
-// stripes up. {channelId, span, seq, stripe} is unique (upserts race on it) and serves every query.
+// stripes up. {channelId, span, seq, stripe} is unique (upserts race on it) and serves every query;
+// every query and write names channelId, the (hashed) shard key.
 import type { Reach, ReachKey } from '../store.ts';
 import { type MarkerCount, type MarkersMove, countChanges, rangesFor, reachOfKeys } from '../marker-counts.ts';
 import * as channelMembers from './channel-members.ts';
-import { type IndexSpec, type Session, type StoreCollection, within } from './database.ts';
+import { type CollectionSpec, type Session, type StoreCollection, within } from './database.ts';
 
 export const MARKER_COUNTS = 'markerCounts';
 
@@ -15,9 +16,11 @@ export type MarkerCountDoc = MarkerCount & { channelId: string; stripe: number }
 
 export type MarkerCounts = StoreCollection<MarkerCountDoc>;
 
-export const markerCountIndexes: readonly IndexSpec[] = [
-  { key: { channelId: 1, span: 1, seq: 1, stripe: 1 }, name: 'channelId_1_span_1_seq_1_stripe_1', unique: true },
-];
+export const markerCountsCollection: CollectionSpec = {
+  name: MARKER_COUNTS,
+  indexes: [{ key: { channelId: 1, span: 1, seq: 1, stripe: 1 }, name: 'channelId_1_span_1_seq_1_stripe_1', unique: true }],
+  shardKey: { channelId: 'hashed' },
+};
 
 /** Documents per count: few enough for reads to add up, enough that concurrent moves rarely meet. */
 const STRIPES = 8;
@@ -44,7 +47,9 @@ async function changeStripe(
       { upsert: true, returnDocument: 'after', projection: { read: 1, delivered: 1 }, ...within(session) },
     );
     // Without a transaction another move may have changed it since: delete only a document still at 0.
-    if (doc && doc.read === 0 && doc.delivered === 0) await counts.deleteOne({ _id: doc._id, read: 0, delivered: 0 }, within(session));
+    if (doc && doc.read === 0 && doc.delivered === 0) {
+      await counts.deleteOne({ channelId, span, seq, stripe, read: 0, delivered: 0 }, within(session));
+    }
   }
 }
 
@@ -112,7 +117,7 @@ const FILLED = { channelId: '', span: 0, seq: 0, stripe: 0 };
 /** Replaces the channel's counts with those of its members' markers now. */
 async function recountChannel(counts: MarkerCounts, members: channelMembers.ChannelMembers, channelId: string, session: Session) {
   const stale = await counts.find({ channelId }, { projection: { _id: 1 }, ...within(session) }).toArray();
-  for (const { _id } of stale) await counts.deleteOne({ _id }, within(session));
+  for (const { _id } of stale) await counts.deleteOne({ channelId, _id }, within(session));
   const movesByStripe = new Map<number, MarkersMove[]>();
   for (const { userId, markers } of await channelMembers.findMarkersOfChannel(members, channelId, session)) {
     const stripe = stripeOf(userId);
@@ -130,6 +135,7 @@ async function recountChannel(counts: MarkerCounts, members: channelMembers.Chan
  * only the counts. Each channel is recounted in a unit of its own, replacing whatever it held, so
  * processes starting together (or one restarted after dying part-way) may both fill: where units
  * are transactions, a recount and a concurrent move of the same channel conflict and one retries.
+ * The unsharded layout only: the sharded layout starts from an empty database.
  */
 export async function fillOnce(
   counts: MarkerCounts,

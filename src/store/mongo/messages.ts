@@ -1,5 +1,7 @@
 // messages: one document per message, _id = its id, positioned by (channelId, seq). Every query
-// here names channelId, so on a collection sharded by {channelId, seq} each one is targeted.
+// here names channelId, so on the collection sharded by {channelId: 'hashed', seq: 1} each one goes
+// to the shards of one channel (and a busy channel's history still splits by seq); a look-up by id
+// names no channel, so in the sharded layout it goes through messageIds (message-ids.ts) first.
 //
 // How a message gets its seq (append-message.ts):
 // - Where the deployment has transactions (replica set, sharded cluster): one transaction checks
@@ -17,9 +19,11 @@
 //   A duplicate clientMessageId lost to a concurrent send returns the stored message, and a
 //   transient error on the insert retries the same insert (a duplicate _id then means the first
 //   attempt landed).
+// In the sharded layout the clientMessageId index cannot exist (a unique index must start with the
+// shard key); clientMessageIds (client-message-ids.ts) holds the idempotency keys there.
 import type { Message } from '../../domain/types.ts';
 import type { MentionCountKey, MessageDraft, MessageRange } from '../store.ts';
-import { type IndexSpec, type Session, type Stored, type StoreCollection, within } from './database.ts';
+import { type CollectionSpec, type IndexSpec, type Session, type Stored, type StoreCollection, within } from './database.ts';
 
 export const MESSAGES = 'messages';
 
@@ -38,13 +42,28 @@ export const CLIENT_MESSAGE_ID_INDEX: IndexSpec = {
   partialFilterExpression: { clientMessageId: { $type: 'string' } },
 };
 
-export const messageIndexes: readonly IndexSpec[] = [
-  SEQ_INDEX,
-  CLIENT_MESSAGE_ID_INDEX,
-  { key: { channelId: 1, mentions: 1, seq: 1 }, name: 'channelId_1_mentions_1_seq_1' },
-  // Same keys as SEQ_INDEX, but only the few @channel messages: mention counts scan just those.
-  { key: { channelId: 1, seq: 1 }, name: 'mentionsChannel', partialFilterExpression: { mentionsChannel: true } },
-];
+/** Mentions of a user, in seq order per channel. */
+const MENTIONS_INDEX: IndexSpec = { key: { channelId: 1, mentions: 1, seq: 1 }, name: 'channelId_1_mentions_1_seq_1' };
+
+/**
+ * Only the few @channel messages, in seq order per channel: mention counts scan just those. Its
+ * key is not SEQ_INDEX's: two indexes on one key pattern exist only with different options and a
+ * recent feature-compatibility version. The authorId in the key lets the count leave out the
+ * member's own messages without reading them.
+ */
+const CHANNEL_MENTIONS_INDEX: IndexSpec = {
+  key: { channelId: 1, seq: 1, authorId: 1 },
+  name: 'channelMentions',
+  partialFilterExpression: { mentionsChannel: true },
+};
+
+export function messagesCollection(sharded: boolean): CollectionSpec {
+  return {
+    name: MESSAGES,
+    indexes: sharded ? [SEQ_INDEX, MENTIONS_INDEX, CHANNEL_MENTIONS_INDEX] : [SEQ_INDEX, CLIENT_MESSAGE_ID_INDEX, MENTIONS_INDEX, CHANNEL_MENTIONS_INDEX],
+    shardKey: { channelId: 'hashed', seq: 1 },
+  };
+}
 
 /** The domain record of a stored message. */
 export function toMessage(doc: MessageDoc): Message {
@@ -61,13 +80,19 @@ export function toMessage(doc: MessageDoc): Message {
   };
 }
 
-/** The message this author already stored with this clientMessageId, if any. */
+/**
+ * The message this author already stored with this clientMessageId, if any (the unsharded layout).
+ * The filter states the index's partial filter ($type: 'string') beside the equality: the planner
+ * uses a partial index only for a filter that implies its partialFilterExpression, and an equality
+ * on a string does not imply $type (expression_algo.cpp's isSubsetOf has no such rule), so without
+ * it this look-up would scan the channel.
+ */
 export async function findByClientMessageId(
   messages: Messages,
   draft: MessageDraft & { clientMessageId: string },
   session: Session,
 ): Promise<Message | null> {
-  const filter = { channelId: draft.channelId, authorId: draft.authorId, clientMessageId: draft.clientMessageId };
+  const filter = { channelId: draft.channelId, authorId: draft.authorId, clientMessageId: { $eq: draft.clientMessageId, $type: 'string' as const } };
   const doc = await messages.findOne(filter, within(session));
   return doc ? toMessage(doc) : null;
 }
@@ -86,19 +111,19 @@ export async function findLatestSeq(messages: Messages, channelId: string): Prom
   return doc ? doc.seq : 0;
 }
 
-/** Messages with these ids (unknown ids left out). */
+/** Messages with these ids (_id; unknown ids left out): the unsharded layout, and a retried insert's check. */
 export async function findByIds(messages: Messages, ids: readonly string[]): Promise<Message[]> {
   if (ids.length === 0) return [];
   return (await messages.find({ _id: { $in: [...ids] } }).toArray()).map(toMessage);
 }
 
-/** Messages at these positions: one query, one $or branch per channel. */
-export async function findBySeqs(messages: Messages, keys: readonly { channelId: string; seq: number }[]) {
+/** Messages at these positions: one query, one $or branch per channel ({channelId, seq}). */
+export async function findBySeqs(messages: Messages, keys: readonly { channelId: string; seq: number }[], session?: Session) {
   if (keys.length === 0) return [];
   const seqsByChannel = new Map<string, number[]>();
   for (const { channelId, seq } of keys) seqsByChannel.set(channelId, [...(seqsByChannel.get(channelId) ?? []), seq]);
   const branches = [...seqsByChannel].map(([channelId, seqs]) => ({ channelId, seq: { $in: seqs } }));
-  return (await messages.find({ $or: branches }).toArray()).map(toMessage);
+  return (await messages.find({ $or: branches }, within(session)).toArray()).map(toMessage);
 }
 
 /** A channel's messages in a seq range, in seq order either way ({channelId, seq}). */
@@ -110,8 +135,8 @@ export async function findByChannelInRange(messages: Messages, channelId: string
 
 /**
  * Per key, the messages after afterSeq, not by the user, that mention the user or the channel: one
- * aggregation. Each key is two $or branches, one per index ({channelId, mentions, seq} and the
- * partial @channel index); $or returns a message once even when it matches both, and the $group
+ * aggregation. Each key is two $or branches, one per index ({channelId, mentions, seq}, and the
+ * partial @channel index, whose partial filter the branch's mentionsChannel: true implies); $or returns a message once even when it matches both, and the $group
  * counts each message at most once per key, so "@channel @bob" counts once for bob.
  */
 export async function countMentions(messages: Messages, keys: readonly MentionCountKey[]): Promise<number[]> {

@@ -1,8 +1,9 @@
-// orgMembers: one document per (organization, user). {orgId, userId} is unique and decides who
-// joins first; {userId, orgId} lists a user's organizations in id order.
+// orgMembers: one document per (organization, user). {orgId, userId} is unique, decides who joins
+// first and serves every query here (all name orgId); sharded on the hashed orgId. A user's
+// organizations are read from the user's own list (user-organizations.ts), not from here.
 import type { OrgMember } from '../../domain/types.ts';
 import type { OrgMemberKey } from '../store.ts';
-import { type IndexSpec, type Session, type StoreCollection, within } from './database.ts';
+import { type CollectionSpec, type Session, type StoreCollection, within } from './database.ts';
 
 export const ORG_MEMBERS = 'orgMembers';
 
@@ -11,10 +12,11 @@ export type OrgMemberDoc = OrgMember;
 
 export type OrgMembers = StoreCollection<OrgMemberDoc>;
 
-export const orgMemberIndexes: readonly IndexSpec[] = [
-  { key: { orgId: 1, userId: 1 }, name: 'orgId_1_userId_1', unique: true },
-  { key: { userId: 1, orgId: 1 }, name: 'userId_1_orgId_1' },
-];
+export const orgMembersCollection: CollectionSpec = {
+  name: ORG_MEMBERS,
+  indexes: [{ key: { orgId: 1, userId: 1 }, name: 'orgId_1_userId_1', unique: true }],
+  shardKey: { orgId: 'hashed' },
+};
 
 /** The domain record of a stored membership. */
 export function toOrgMember(doc: OrgMemberDoc): OrgMember {
@@ -34,7 +36,7 @@ export async function insertIfAbsent(members: OrgMembers, orgId: string, userId:
   return result.upsertedCount === 1;
 }
 
-/** Memberships among these pairs: one query, one $or branch per organization. */
+/** Memberships among these pairs: one query, one $or branch per organization ({orgId, userId}). */
 export async function findByKeys(members: OrgMembers, keys: readonly OrgMemberKey[]): Promise<OrgMember[]> {
   if (keys.length === 0) return [];
   const usersByOrg = new Map<string, string[]>();
@@ -43,16 +45,20 @@ export async function findByKeys(members: OrgMembers, keys: readonly OrgMemberKe
   return (await members.find({ $or: branches }).toArray()).map(toOrgMember);
 }
 
-/** The ids of the user's organizations after afterOrgId, in id order ({userId, orgId}). */
-export async function findOrgIdsOfUser(members: OrgMembers, userId: string, afterOrgId: string | null, limit: number) {
-  const docs = await members
-    .find({ userId, orgId: { $gt: afterOrgId ?? '' } }, { sort: { orgId: 1 }, limit, projection: { _id: 0, orgId: 1 } })
-    .toArray();
-  return docs.map((d) => d.orgId);
-}
-
 /** The organization's members after afterUserId, in user id order ({orgId, userId}). */
 export async function findByOrg(members: OrgMembers, orgId: string, afterUserId: string | null, limit: number) {
   const docs = await members.find({ orgId, userId: { $gt: afterUserId ?? '' } }, { sort: { userId: 1 }, limit }).toArray();
   return docs.map(toOrgMember);
+}
+
+/**
+ * The id of the first organization after afterOrgId that has members, in id order ({orgId, userId}:
+ * a range on its first field); null past the last. For the one-off fill of the users' lists, on
+ * the unsharded layout only: on a sharded orgMembers a range of orgIds goes to every shard.
+ */
+export async function findNextOrgId(members: OrgMembers, afterOrgId: string): Promise<string | null> {
+  const [doc] = await members
+    .find({ orgId: { $gt: afterOrgId } }, { sort: { orgId: 1 }, limit: 1, projection: { _id: 0, orgId: 1 } })
+    .toArray();
+  return doc ? doc.orgId : null;
 }

@@ -1,11 +1,13 @@
 // How far the outbox's deriver has read the message log. pushCursors: one document per channel,
-// _id = the channel's id, moved by compare-and-set. pushScans: one document, the log scan's mark
-// and who holds the scan. The scan reads channels by activity ({lastActiveAt, _id} on channels,
-// declared here beside the one query that needs it).
-import type { Channel } from '../../domain/types.ts';
+// _id = the channel's id, moved by compare-and-set; sharded on the hashed _id like channels.
+// pushScans: one document, the log scan's mark and who holds the scan (unsharded). The scan reads
+// channels by activity ({lastActiveAt, _id} on channels, declared here beside the one query that
+// needs it): channels of the whole deployment, so on channels sharded by _id each page of the scan
+// goes to every shard. That is meant (one background scan at a time, a page per call, never a
+// request's read), and the query says so in its comment, which the server logs with it.
 import type { PushCursor } from '../../domain/push.ts';
 import type { ActivityPosition } from '../store.ts';
-import { type ChannelDoc, type Channels, toChannel } from './channels.ts';
+import type { ChannelDoc, Channels } from './channels.ts';
 import { type IndexSpec, type Session, type StoreCollection, within } from './database.ts';
 import { isDuplicateKey } from './errors.ts';
 
@@ -67,12 +69,12 @@ export async function moveCursor(cursors: PushCursors, channelId: string, from: 
 }
 
 /** Channels active at or after `since`, by (lastActiveAt, _id), after a position. */
-export async function findActiveSince(channels: Channels, since: Date, after: ActivityPosition | null, limit: number): Promise<Channel[]> {
+export async function findActiveSince(channels: Channels, since: Date, after: ActivityPosition | null, limit: number): Promise<ChannelDoc[]> {
   const filter = after
     ? { lastActiveAt: { $gte: since }, $or: [{ lastActiveAt: { $gt: after.lastActiveAt } }, { lastActiveAt: after.lastActiveAt, _id: { $gt: after.id } }] }
     : { lastActiveAt: { $gte: since } };
-  const docs: ChannelDoc[] = await channels.find(filter, { sort: { lastActiveAt: 1, _id: 1 }, limit }).toArray();
-  return docs.map(toChannel);
+  const comment = 'broadcast: the push log scan reads channels of every shard';
+  return channels.find(filter, { sort: { lastActiveAt: 1, _id: 1 }, limit, comment }).toArray();
 }
 
 export async function readMark(scans: PushScans): Promise<Date | null> {

@@ -3,23 +3,32 @@
 // standalone server the deriver's cursor is moved before the entries are queued, so a failure
 // part-way can lose a notification but never queue one twice.
 import type { PushCursor, PushOutboxEntry, PushRegistration, PushSettlement, QueuedPush } from '../../domain/push.ts';
+import type { Channel } from '../../domain/types.ts';
 import type { PushStore } from '../push-store.ts';
 import type { ActivityPosition } from '../store.ts';
-import type { Channels } from './channels.ts';
-import type { IndexSpec, Session, StoreDatabase } from './database.ts';
+import type { ChannelDoc, Channels } from './channels.ts';
+import type { CollectionSpec, Session, StoreDatabase } from './database.ts';
 import * as outbox from './push-outbox.ts';
 import * as progress from './push-progress.ts';
 import * as registrations from './push-registrations.ts';
 import { CHANNELS } from './channels.ts';
 
-/** The push collections with the indexes their files declare (and the channels index the scan needs). */
-export const PUSH_INDEXES: readonly (readonly [string, readonly IndexSpec[]])[] = [
-  [registrations.PUSH_REGISTRATIONS, registrations.pushRegistrationIndexes],
-  [outbox.PUSH_OUTBOX, outbox.pushOutboxIndexes],
-  [progress.PUSH_CURSORS, progress.pushCursorIndexes],
-  [progress.PUSH_SCANS, progress.pushScanIndexes],
-  [CHANNELS, progress.channelActivityIndexes],
+/**
+ * The push collections with the indexes their files declare, and how each is laid out in the
+ * sharded layout: pushCursors (one per channel, by _id) sharded like channels; pushRegistrations
+ * (unique per push target as well as per device: no one shard key could keep both unique),
+ * pushOutbox (a queue claimed in due order across all its entries: sharded, every claim would read
+ * every shard) and pushScans (one document) unsharded, on the database's primary shard.
+ */
+export const PUSH_COLLECTIONS: readonly CollectionSpec[] = [
+  { name: registrations.PUSH_REGISTRATIONS, indexes: registrations.pushRegistrationIndexes, shardKey: null },
+  { name: outbox.PUSH_OUTBOX, indexes: outbox.pushOutboxIndexes, shardKey: null },
+  { name: progress.PUSH_CURSORS, indexes: progress.pushCursorIndexes, shardKey: { _id: 'hashed' } },
+  { name: progress.PUSH_SCANS, indexes: progress.pushScanIndexes, shardKey: null },
 ];
+
+/** The channels index the log scan needs (declared beside its query, in push-progress.ts). */
+export const channelActivityIndexes = progress.channelActivityIndexes;
 
 /** Most entries one claim takes; each is one findOneAndUpdate. */
 const CLAIM_MAX = 100;
@@ -37,6 +46,8 @@ export class MongoPushStore implements PushStore {
     private readonly guard: <T>(fn: () => Promise<T>) => Promise<T>,
     /** Runs a multi-document unit: in one transaction when supported, else as its ordered writes. */
     private readonly unit: <T>(fn: (session: Session) => Promise<T>) => Promise<T>,
+    /** Channels of stored documents, with their members counted (member-counts.ts). */
+    private readonly withMemberCounts: (docs: readonly ChannelDoc[]) => Promise<Channel[]>,
   ) {
     this.registrations = db.collection(registrations.PUSH_REGISTRATIONS);
     this.outbox = db.collection(outbox.PUSH_OUTBOX);
@@ -99,7 +110,7 @@ export class MongoPushStore implements PushStore {
   }
 
   findChannelsActiveSince(since: Date, after: ActivityPosition | null, limit: number) {
-    return this.guard(() => progress.findActiveSince(this.channels, since, after, limit));
+    return this.guard(async () => this.withMemberCounts(await progress.findActiveSince(this.channels, since, after, limit)));
   }
 
   readPushScanMark() {

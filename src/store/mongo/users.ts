@@ -1,7 +1,8 @@
-// users: one document per user, _id = the user's id (the token's subject). Only _id is queried.
+// users: one document per user, _id = the user's id (the token's subject). Only _id is queried
+// (the _id index); sharded on the hashed _id, so each query targets the shards of its ids.
 import type { User } from '../../domain/types.ts';
 import type { UserProfile } from '../store.ts';
-import type { IndexSpec, Stored, StoreCollection } from './database.ts';
+import type { CollectionSpec, Stored, StoreCollection } from './database.ts';
 
 export const USERS = 'users';
 
@@ -10,7 +11,7 @@ export type UserDoc = Stored<User>;
 export type Users = StoreCollection<UserDoc>;
 
 /** Only the _id index, which MongoDB creates with the collection. */
-export const userIndexes: readonly IndexSpec[] = [];
+export const usersCollection: CollectionSpec = { name: USERS, indexes: [], shardKey: { _id: 'hashed' } };
 
 /** The domain record of a stored user. */
 export function toUser(doc: UserDoc): User {
