@@ -61,7 +61,10 @@ export class SocketSubscription implements AsyncIterableIterator<ExecutionResult
     const { socket } = this;
     if (this.done || socket.readyState !== WebSocket.OPEN) return;
     if (typeof payload === 'string') {
-      socket.send(this.prefix + payload, TEXT);
+      const frame = Buffer.allocUnsafe(this.prefixBytes + Buffer.byteLength(payload));
+      frame.write(this.prefix, 0, this.prefixBytes);
+      frame.write(payload, this.prefixBytes);
+      socket.send(frame, TEXT);
     } else {
       const frame = Buffer.allocUnsafe(this.prefixBytes + payload.length);
       frame.write(this.prefix, 0, this.prefixBytes);
