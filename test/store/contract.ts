@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.ts';
 import { StoreError } from '../../src/store/store.ts';
 import { invitationContract } from './contract-invitations.ts';
+import { readStateContract } from './contract-read-states.ts';
 import { directChannel, draft, groupChannel, organization, tick, user } from './fixtures.ts';
 import { expectExactReceipts, liveChannels } from './receipts.ts';
 
@@ -115,6 +116,7 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     });
 
     invitationContract(() => store);
+    readStateContract(() => store);
 
     describe('channels', () => {
       it('creates a channel with members; a taken name is a duplicate', async () => {

@@ -37,6 +37,7 @@ import {
 import * as invitations from './invitations.ts';
 import { countReach, fillMarkerCounts, hasMarkerCounts, markersOf, moveCounts } from './marker-counts.ts';
 import { PUSH_SCHEMA, SqlitePushStore } from './push.ts';
+import { CHANNEL_BATCH_MIN, byChannel, membersOfChannel, mentionsInChannel } from './member-reads.ts';
 import { SCHEMA } from './schema.ts';
 
 const UNIQUE_KEYS: Record<string, string> = {
@@ -342,11 +343,22 @@ export class SqliteStore implements Store {
   }
 
   async findChannelMembers(keys: readonly ChannelMemberKey[]) {
-    return this.all<ChannelMemberRow>(
-      `SELECT m.* FROM json_each(?) k JOIN channel_members m
-       ON m.channelId = json_extract(k.value, '$.channelId') AND m.userId = json_extract(k.value, '$.userId')`,
-      JSON.stringify(keys),
-    ).map(toChannelMember);
+    const rows: ChannelMemberRow[] = [];
+    const scattered: ChannelMemberKey[] = [];
+    for (const [channelId, group] of byChannel(keys)) {
+      if (group.length >= CHANNEL_BATCH_MIN) rows.push(...membersOfChannel(this.prepare, channelId, group.map(({ key }) => key.userId)));
+      else for (const { key } of group) scattered.push(key);
+    }
+    if (scattered.length > 0) {
+      rows.push(
+        ...this.all<ChannelMemberRow>(
+          `SELECT m.* FROM json_each(?) k JOIN channel_members m
+           ON m.channelId = json_extract(k.value, '$.channelId') AND m.userId = json_extract(k.value, '$.userId')`,
+          JSON.stringify(scattered),
+        ),
+      );
+    }
+    return rows.map(toChannelMember);
   }
 
   async listChannelMembers(channelId: string, afterUserId: string | null, limit: number) {
@@ -467,16 +479,26 @@ export class SqliteStore implements Store {
   }
 
   async countMentions(keys: readonly MentionCountKey[]) {
-    const rows = this.all<{ count: number }>(
-      `WITH k AS (SELECT key AS i, json_extract(value, '$.channelId') AS c, json_extract(value, '$.userId') AS u,
-                    json_extract(value, '$.afterSeq') AS s FROM json_each(?))
-       SELECT (SELECT count(*) FROM message_mentions mm WHERE mm.channelId = k.c AND mm.userId = k.u AND mm.seq > k.s)
-            + (SELECT count(*) FROM messages m WHERE m.channelId = k.c AND m.mentionsChannel = 1 AND m.seq > k.s
-                 AND m.authorId <> k.u) AS count
-       FROM k ORDER BY k.i`,
-      JSON.stringify(keys),
-    );
-    return rows.map((r) => r.count);
+    const counts: number[] = new Array(keys.length);
+    const scattered: { key: MentionCountKey; index: number }[] = [];
+    for (const [channelId, group] of byChannel(keys)) {
+      const together = group.length >= CHANNEL_BATCH_MIN ? mentionsInChannel(this.prepare, channelId, group.map(({ key }) => key)) : null;
+      if (together) group.forEach(({ index }, i) => (counts[index] = together[i]!));
+      else scattered.push(...group);
+    }
+    if (scattered.length > 0) {
+      const rows = this.all<{ count: number }>(
+        `WITH k AS (SELECT key AS i, json_extract(value, '$.channelId') AS c, json_extract(value, '$.userId') AS u,
+                      json_extract(value, '$.afterSeq') AS s FROM json_each(?))
+         SELECT (SELECT count(*) FROM message_mentions mm WHERE mm.channelId = k.c AND mm.userId = k.u AND mm.seq > k.s)
+              + (SELECT count(*) FROM messages m WHERE m.channelId = k.c AND m.mentionsChannel = 1 AND m.seq > k.s
+                   AND m.authorId <> k.u) AS count
+         FROM k ORDER BY k.i`,
+        JSON.stringify(scattered.map(({ key }) => key)),
+      );
+      scattered.forEach(({ index }, i) => (counts[index] = rows[i]!.count));
+    }
+    return counts;
   }
 
   async countReach(keys: readonly ReachKey[]): Promise<Reach[]> {
