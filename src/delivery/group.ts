@@ -5,10 +5,13 @@
 // without a promise of its own.
 import type { DocumentNode, ExecutionArgs, ExecutionResult } from 'graphql';
 import { type LoaderScope, currentLoaderScope, sharingLoaders } from '../../loaders/index.ts';
-import { type Mode, type Template, executeTemplate, fillTemplate } from './template.ts';
+import { type FilledPayload, type Mode, type Template, executeTemplate, fillTemplate } from './template.ts';
 
-/** A payload as JSON text followed by the `}` that closes its frame (bytes when shared by many). */
-export type Payload = Buffer | string;
+/**
+ * A payload as JSON followed by the `}` that closes its frame: bytes when shared by many, a
+ * template filled with one subscriber's values, or text (a subscriber's own execution).
+ */
+export type Payload = Buffer | FilledPayload | string;
 
 /** What a group needs from each subscription in it. */
 export interface Member {
@@ -82,7 +85,7 @@ class Batch {
         for (const member of members) this.payloads.push(producer.run(member.args, event));
       }, this.scope ?? undefined);
     } else {
-      let filled: (string | null)[];
+      let filled: (FilledPayload | null)[];
       try {
         filled = await fillTemplate(
           template,

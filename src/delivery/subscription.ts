@@ -6,6 +6,7 @@ import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import { WebSocket } from 'ws';
 import type { LiveStream, Sink } from '../realtime/async-queue.ts';
 import type { Group, Member, Payload } from './group.ts';
+import { FilledPayload } from './template.ts';
 
 /** graphql-ws messages are text frames (ws sends a Buffer as binary unless told). */
 const TEXT = { binary: false } as const;
@@ -60,18 +61,14 @@ export class SocketSubscription implements AsyncIterableIterator<ExecutionResult
   write(payload: Payload): void {
     const { socket } = this;
     if (this.done || socket.readyState !== WebSocket.OPEN) return;
-    if (typeof payload === 'string') {
-      const frame = Buffer.allocUnsafe(this.prefixBytes + Buffer.byteLength(payload));
-      frame.write(this.prefix, 0, this.prefixBytes);
-      frame.write(payload, this.prefixBytes);
-      socket.send(frame, TEXT);
-    } else {
-      const frame = Buffer.allocUnsafe(this.prefixBytes + payload.length);
-      frame.write(this.prefix, 0, this.prefixBytes);
-      payload.copy(frame, this.prefixBytes);
-      socket.send(frame, TEXT);
-    }
-    // The socket closes itself once too far behind (1013), whatever the frame (src/websocket.ts).
+    // One buffer per frame: the operation's id, then the payload copied in after it.
+    const payloadBytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+    const frame = Buffer.allocUnsafe(this.prefixBytes + payloadBytes);
+    frame.write(this.prefix, 0, this.prefixBytes);
+    if (typeof payload === 'string') frame.write(payload, this.prefixBytes);
+    else if (payload instanceof FilledPayload) payload.copyTo(frame, this.prefixBytes);
+    else payload.copy(frame, this.prefixBytes);
+    socket.send(frame, TEXT);
     this.options.delivered();
   }
 

@@ -79,6 +79,38 @@ class HoleMark {
 export interface Template {
   pieces: string[];
   holes: Hole[];
+  /** The pieces as UTF-8, and their length in all: every subscriber's frame copies them. */
+  pieceBytes: Buffer[];
+  piecesLength: number;
+}
+
+/**
+ * One subscriber's payload of a template: the shared pieces with its own values between them,
+ * copied straight into its frame (no text of the whole payload is built per subscriber).
+ */
+export class FilledPayload {
+  readonly byteLength: number;
+
+  constructor(
+    private readonly template: Template,
+    /** Each hole's value as JSON text. */
+    private readonly values: string[],
+  ) {
+    let length = template.piecesLength;
+    for (const value of values) length += Buffer.byteLength(value);
+    this.byteLength = length;
+  }
+
+  /** Writes the payload into `target` from `offset`. */
+  copyTo(target: Buffer, offset: number): void {
+    const { pieceBytes } = this.template;
+    const { values } = this;
+    let at = offset + pieceBytes[0]!.copy(target, offset);
+    for (let i = 0; i < values.length; i++) {
+      at += target.write(values[i]!, at);
+      at += pieceBytes[i + 1]!.copy(target, at);
+    }
+  }
 }
 
 class Recorder implements HoleRecorder {
@@ -129,7 +161,9 @@ class PieceWriter {
   /** The pieces, the last one followed by `closing`. */
   finish(closing: string): Template {
     this.pieces.push(this.text + closing);
-    return { pieces: this.pieces, holes: this.holes };
+    const pieceBytes = this.pieces.map((piece) => Buffer.from(piece));
+    const piecesLength = pieceBytes.reduce((sum, piece) => sum + piece.length, 0);
+    return { pieces: this.pieces, holes: this.holes, pieceBytes, piecesLength };
   }
 }
 
@@ -184,8 +218,8 @@ function valueText(hole: Hole, state: unknown): string | null {
  * non-null): that subscriber's event is then executed on its own, so it gets GraphQL's own answer.
  * Rejects when a read fails.
  */
-export async function fillTemplate(template: Template, contexts: readonly unknown[]): Promise<(string | null)[]> {
-  const { pieces, holes } = template;
+export async function fillTemplate(template: Template, contexts: readonly unknown[]): Promise<(FilledPayload | null)[]> {
+  const { holes } = template;
   // One read per state and parent, however many holes pick from it.
   const reads = new Map<ViewerState<unknown, unknown, unknown>, Map<unknown, Promise<unknown[]>>>();
   for (const { state, parent } of holes) {
@@ -195,18 +229,16 @@ export async function fillTemplate(template: Template, contexts: readonly unknow
   }
   const states: unknown[][] = [];
   for (const { state, parent } of holes) states.push(await reads.get(state)!.get(parent)!);
-  const payloads: (string | null)[] = new Array(contexts.length);
+  const payloads: (FilledPayload | null)[] = new Array(contexts.length);
   for (let i = 0; i < contexts.length; i++) {
-    let text: string | null = pieces[0]!;
-    for (let h = 0; h < holes.length; h++) {
+    const values: string[] = new Array(holes.length);
+    let failed = false;
+    for (let h = 0; h < holes.length && !failed; h++) {
       const value = valueText(holes[h]!, states[h]![i]);
-      if (value === null) {
-        text = null;
-        break;
-      }
-      text += value + pieces[h + 1]!;
+      if (value === null) failed = true;
+      else values[h] = value;
     }
-    payloads[i] = text;
+    payloads[i] = failed ? null : new FilledPayload(template, values);
   }
   return payloads;
 }
