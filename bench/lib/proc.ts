@@ -51,10 +51,21 @@ export interface ServerProcess {
   tail: string[];
 }
 
-const ECHO_LINES = 20;
+export interface NodeOptions {
+  /** How many of its first lines are echoed to stderr (default 20). */
+  echoLines?: number;
+  /** Sees every line the process prints (the chaos run keeps whole server logs). */
+  onLine?: (line: string) => void;
+}
 
 /** Starts `node --import tsx <script>` in the repo root; its output is kept and partly echoed. */
-export async function startNode(label: string, script: string, port: number, env: Record<string, string>): Promise<ServerProcess> {
+export async function startNode(
+  label: string,
+  script: string,
+  port: number,
+  env: Record<string, string>,
+  { echoLines = 20, onLine }: NodeOptions = {},
+): Promise<ServerProcess> {
   const inspectPort = await freePort();
   const child = track(
     spawn(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, '--import', 'tsx', script], {
@@ -71,9 +82,10 @@ export async function startNode(label: string, script: string, port: number, env
       if (line.trim() === '' || /^(Debugger (listening|attached|ending)|For help, see)/.test(line)) continue;
       server.tail.push(line);
       if (server.tail.length > 50) server.tail.shift();
+      onLine?.(line);
       // Echo a few lines so problems are visible, but never flood the terminal.
-      if (echoed < ECHO_LINES) process.stderr.write(`  [${label}] ${line.slice(0, 300)}\n`);
-      else if (echoed === ECHO_LINES) process.stderr.write(`  [${label}] (further output suppressed)\n`);
+      if (echoed < echoLines) process.stderr.write(`  [${label}] ${line.slice(0, 300)}\n`);
+      else if (echoed === echoLines && echoLines > 0) process.stderr.write(`  [${label}] (further output suppressed)\n`);
       echoed++;
     }
   };
