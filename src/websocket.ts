@@ -17,6 +17,7 @@ import { AppError, codeRequestErrors, requestError } from './errors.ts';
 import { KeepAlive, type Pinged } from './keep-alive.ts';
 import { logRequestErrors } from './logger.ts';
 import { type SubscriptionTarget, createSubscriptionDelivery } from './delivery/index.ts';
+import { type InOrder, NOTHING_BEFORE, inOrder } from './operation-order.ts';
 import { TokenExpiry } from './token-expiry.ts';
 
 /** WebSocket close code 1013 (try again later): graphql-ws clients reconnect after it. */
@@ -26,9 +27,13 @@ const TRY_AGAIN_LATER = 1013;
 const TOO_MANY_SOCKETS = 4429;
 
 /** How one operation runs, handed from onSubscribe to execute/subscribe by its execution arguments. */
-type Operation =
+type Operation = (
   | { execute: (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult> }
-  | { target: SubscriptionTarget };
+  | { target: SubscriptionTarget }
+) & {
+  /** Lets the connection's next operation start (src/operation-order.ts). */
+  started: () => void;
+};
 
 /**
  * A ws socket that is also graphql-ws's view of it (makeServer's WebSocket): ws builds each
@@ -77,7 +82,7 @@ type SendOptions = Parameters<WebSocket['send']>[1] & object;
 type SendCallback = (error?: Error) => void;
 
 /** One WebSocket connection: its socket, and once the token is checked, who it is. */
-export interface Connection {
+export interface Connection extends InOrder {
   socket: WebSocket;
   viewer?: Viewer;
   /** When the connection's token expires (ms since the epoch; null: never). */
@@ -176,48 +181,54 @@ export function serveGraphQLOverWebSocket(
         logger.warn({ err: error }, 'could not record a device leaving');
       });
     },
-    onSubscribe: async (ctx, id, payload) => {
-      const connection = ctx.extra;
-      // No operation runs on an expired identity, even in the moment before the socket is closed.
-      if (TokenExpiry.expired(connection.expiresAt)) {
-        connection.socket.close(CloseCode.Forbidden, 'Forbidden: the token has expired');
-        return [new GraphQLError('Sign in again: the token has expired', { extensions: { code: 'UNAUTHENTICATED' } })];
-      }
-      if (connection.operations >= limits.subscriptionsPerConnection) {
-        return refused(payload.operationName, [
-          new GraphQLError(`At most ${limits.subscriptionsPerConnection} operations may be open on one connection`, {
-            extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
-          }),
-        ]);
-      }
-      // Only what the context needs: a subscription keeps its context for as long as it lives.
-      const enveloped = yoga.getEnveloped({ extra: connection, params: payload });
-      let document;
-      try {
-        document = enveloped.parse(payload.query);
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return refused(payload.operationName, errors);
-      } catch (error) {
-        // The limits throw before graphql-js validates (src/limits/plugin.ts); so does a parse error.
-        const errors = error instanceof AggregateError ? error.errors : [error];
-        return refused(
-          payload.operationName,
-          errors.map((e) => (e instanceof GraphQLError ? e : requestError('GRAPHQL_PARSE_FAILED', 'The document could not be parsed'))),
+    onSubscribe: (ctx, id, payload) =>
+      inOrder(ctx.extra, async (started) => {
+        const connection = ctx.extra;
+        // No operation runs on an expired identity, even in the moment before the socket is closed.
+        if (TokenExpiry.expired(connection.expiresAt)) {
+          connection.socket.close(CloseCode.Forbidden, 'Forbidden: the token has expired');
+          return [new GraphQLError('Sign in again: the token has expired', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        if (connection.operations >= limits.subscriptionsPerConnection) {
+          return refused(payload.operationName, [
+            new GraphQLError(`At most ${limits.subscriptionsPerConnection} operations may be open on one connection`, {
+              extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
+            }),
+          ]);
+        }
+        // Only what the context needs: a subscription keeps its context for as long as it lives.
+        const enveloped = yoga.getEnveloped({ extra: connection, params: payload });
+        let document;
+        try {
+          document = enveloped.parse(payload.query);
+          const errors = enveloped.validate(enveloped.schema, document);
+          if (errors.length > 0) return refused(payload.operationName, errors);
+        } catch (error) {
+          // The limits throw before graphql-js validates (src/limits/plugin.ts); so does a parse error.
+          const errors = error instanceof AggregateError ? error.errors : [error];
+          return refused(
+            payload.operationName,
+            errors.map((e) => (e instanceof GraphQLError ? e : requestError('GRAPHQL_PARSE_FAILED', 'The document could not be parsed'))),
+          );
+        }
+        connection.operations++;
+        const kind = getOperationAST(document, payload.operationName)?.operation;
+        // graphql-ws refuses a document without an operation to run: nothing will start.
+        if (!kind) started();
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: undefined,
+        };
+        operations.set(
+          args,
+          kind === 'subscription' ? { target: { socket: connection.socket, id }, started } : { execute: enveloped.execute, started },
         );
-      }
-      connection.operations++;
-      const kind = getOperationAST(document, payload.operationName)?.operation;
-      const args: ExecutionArgs = {
-        schema: enveloped.schema,
-        operationName: payload.operationName,
-        document,
-        variableValues: payload.variables,
-        contextValue: await enveloped.contextFactory(),
-        rootValue: undefined,
-      };
-      operations.set(args, kind === 'subscription' ? { target: { socket: connection.socket, id } } : { execute: enveloped.execute });
-      return args;
-    },
+        return args;
+      }),
     onNext: (_ctx, _id, payload, _args, result) => {
       if (!result.errors?.length) return;
       return { ...result, errors: refused(payload.operationName, result.errors) };
@@ -228,12 +239,13 @@ export function serveGraphQLOverWebSocket(
     execute: (args) => {
       const operation = operations.get(args);
       if (!operation || !('execute' in operation)) throw new Error('an operation reached execute without its onSubscribe');
+      operation.started();
       return operation.execute(args);
     },
     subscribe: async (args) => {
       const operation = operations.get(args);
       if (!operation || !('target' in operation)) throw new Error('an operation reached subscribe without its onSubscribe');
-      const result = await subscribe(args, operation.target);
+      const result = await subscribe(args, operation.target).finally(operation.started);
       // Variables that cannot be coerced end the operation before it starts: say so with a code.
       return Symbol.asyncIterator in result ? result : codeRequestErrors(result);
     },
@@ -248,7 +260,7 @@ export function serveGraphQLOverWebSocket(
     WebSocket: socketClassFor(limits.socketBacklogMaxBytes),
   });
   wsServer.on('connection', (socket: GraphQLWebSocket) => {
-    socket.cleanUp = protocol.opened(socket, { socket, operations: 0, expiresAt: null });
+    socket.cleanUp = protocol.opened(socket, { socket, operations: 0, expiresAt: null, lastStarted: NOTHING_BEFORE });
     socket.on('message', received);
     socket.on('error', failed);
     socket.on('close', ended);

@@ -116,6 +116,26 @@ describe('subscriptions over the WebSocket', () => {
     expect(await metric('chat_channel_feeds')).toBe(before.feeds);
   });
 
+  it('starts the operations of one connection in the order sent: a message sent right after subscribing reaches the subscription', async () => {
+    const world = await organizationWith(server.url, ['ann', 'bob']);
+    const { bob } = world.users;
+    const { socket, frames } = await rawConnection(server, bob!.token);
+    const SEND = 'mutation($c: ID!, $t: String!) { sendMessage(input: { channelId: $c, text: $t }) { seq } }';
+    // Subscribe without afterSeq ("from now on"), then send at once on the same connection, as a
+    // client that must not miss its own message would: the send must not overtake the subscription.
+    for (let round = 1; round <= 10; round++) {
+      socket.send(JSON.stringify({ id: `sub${round}`, type: 'subscribe', payload: { query: TEXT_ONLY, variables: { c: world.generalId } } }));
+      socket.send(JSON.stringify({ id: `send${round}`, type: 'subscribe', payload: { query: SEND, variables: { c: world.generalId, t: `round ${round}` } } }));
+      const sent = `{"id":"send${round}","type":"next","payload":{"data":{"sendMessage":{"seq":${round}}}}}`;
+      await waitUntil(() => frames.includes(sent), `the send of round ${round}`);
+      await waitUntil(
+        () => frames.some((frame) => frame.startsWith(`{"id":"sub${round}","type":"next"`)),
+        `round ${round}'s message on the subscription made just before`,
+      );
+    }
+    socket.close();
+  });
+
   it('closes a connection that sends an oversized message (1009), and goes on serving others', async () => {
     const world = await organizationWith(server.url, ['ann', 'bob']);
     const { ann, bob } = world.users;
