@@ -32,11 +32,15 @@ const REPUBLISH_DELAY_MS = 500;
 
 /**
  * Whether a publish that failed may be repeated once Redis is back: a channel's message carries its
- * seq, so the feeds drop a repeat and put a late one in order. Other events (read markers,
- * membership, presence) are not repeated: a stale one arriving after a newer one would mislead.
+ * seq, so the feeds drop a repeat and put a late one in order; a presence change carries its place
+ * in the order of presence changes, so subscribers drop it when they have heard a newer one. Other
+ * events (read markers, membership) are not repeated: a stale one arriving after a newer one would
+ * mislead.
  */
 function isRepeatable(payload: unknown): boolean {
-  return typeof payload === 'object' && payload !== null && 'kind' in payload && payload.kind === 'messageAdded';
+  if (typeof payload !== 'object' || payload === null) return false;
+  if ('kind' in payload) return payload.kind === 'messageAdded';
+  return 'status' in payload && 'seq' in payload && typeof payload.seq === 'number';
 }
 
 export class RedisBus implements EventBus {

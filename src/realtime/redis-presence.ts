@@ -1,17 +1,9 @@
-// Presence shared by every process through Redis.
-//
-// Keys (times are Redis TIME in ms, so the clocks of the processes never matter):
-//   presence:devices:{userId}  sorted set: `${deviceId}#${processId}` → expiry. Each process refreshes
-//                              its own entries every third of the TTL; a dead process's expire.
-//   presence:online            sorted set: userId → the latest expiry among the user's devices.
-//   presence:pending           sorted set: userId → when the grace ends (the last device went).
-//   presence:seq               the order of the changes published (subscribers drop older ones).
-//                              It never falls below Redis TIME in µs, so it survives a data loss.
-// A user is ONLINE while in `online` or `pending`. Each transition is one Lua script, so two
-// processes never both publish it: ONLINE when a device arrives and the user was in neither set,
-// OFFLINE when a due `pending` entry is taken. The process whose device left settles that entry
-// after the grace; the sweeper (one process at a time, behind a short lock) settles the entries of
-// processes that died, and moves users whose devices all expired from `online` to `pending`.
+// Presence shared by every process through Redis: a user is ONLINE while in `online` or `pending`
+// (the keys and scripts are in presence-scripts.ts). ONLINE is published when a device arrives and
+// the user was in neither; OFFLINE when a due `pending` entry is settled. The process whose device
+// left settles that entry after the grace; the sweeper (one process at a time, behind a short lock)
+// settles the entries of processes that died, and moves users whose devices all expired from
+// `online` to `pending`.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
@@ -21,102 +13,12 @@ import { TurnBatch } from '../batching.ts';
 import { DeviceLog } from './device-log.ts';
 import { type PresenceChange, topics } from './events.ts';
 import type { PresenceTracker } from './presence.ts';
+import { DUE, EXPIRE, LEAVE, SETTLE, TOUCH, presenceKeys } from './presence-scripts.ts';
+
+export { presenceKeys } from './presence-scripts.ts';
 
 /** What is published: a change and its place in the order of all presence changes. */
 export type SequencedPresenceChange = PresenceChange & { seq: number };
-
-export const presenceKeys = {
-  devices: (userId: string) => `presence:devices:${userId}`,
-  online: 'presence:online',
-  pending: 'presence:pending',
-  seq: 'presence:seq',
-  sweepLock: 'presence:sweep-lock',
-};
-
-const NOW = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function nextSeq(key)
-  -- Never below the time in microseconds: the order survives Redis losing its data.
-  local seq = redis.call('INCR', key)
-  local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  if seq < us then
-    seq = us
-    redis.call('SET', key, string.format('%d', seq))
-  end
-  return seq
-end
-`;
-
-/**
- * Devices of this process are (still) connected: KEYS online, pending, seq, then each device's
- * devices key; ARGV ttlMs, then each device's member and userId. Returns, per device, the seq of
- * an ONLINE to publish, or 0. One call refreshes a whole batch: a process holds tens of thousands.
- */
-const TOUCH = `${NOW}
-local ttl = tonumber(ARGV[1])
-local expiry = now + ttl
-local seqs = {}
-for i = 4, #KEYS do
-  local member = ARGV[(i - 4) * 2 + 2]
-  local userId = ARGV[(i - 4) * 2 + 3]
-  redis.call('ZADD', KEYS[i], expiry, member)
-  redis.call('PEXPIRE', KEYS[i], ttl + 60000)
-  local added = redis.call('ZADD', KEYS[1], 'GT', expiry, userId)
-  local pending = redis.call('ZREM', KEYS[2], userId)
-  if added == 1 and pending == 0 then seqs[#seqs + 1] = nextSeq(KEYS[3]) else seqs[#seqs + 1] = 0 end
-end
-return seqs`;
-
-/**
- * A device of this process left: KEYS devices, online, pending; ARGV member, userId, graceMs.
- * Returns 1 when it was the user's last live device (the grace has started), else 0.
- */
-const LEAVE = `${NOW}
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if #top > 0 then
-  redis.call('ZADD', KEYS[2], 'XX', top[2], ARGV[2])
-  return 0
-end
-if redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then
-  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[2])
-  return 1
-end
-return 0`;
-
-/**
- * Sweeper: the user's latest expiry has passed. KEYS devices, online, pending; ARGV userId, graceMs.
- * Returns 1 when the user had no live device left (the grace has started from that expiry).
- */
-const EXPIRE = `${NOW}
-local latest = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if not latest then return 0 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if #top > 0 then
-  redis.call('ZADD', KEYS[2], top[2], ARGV[1])
-  return 0
-end
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[3], tonumber(latest) + tonumber(ARGV[2]), ARGV[1])
-return 1`;
-
-/**
- * The grace of a user may be over: KEYS pending, seq; ARGV userId. Returns the seq of the OFFLINE
- * to publish; 0 when nothing is pending (a device came back); -ms when the grace is not over yet.
- */
-const SETTLE = `${NOW}
-local due = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not due then return 0 end
-local left = tonumber(due) - now
-if left > 0 then return -math.ceil(left) end
-redis.call('ZREM', KEYS[1], ARGV[1])
-return nextSeq(KEYS[2])`;
-
-/** Members of a sorted set whose score has passed: KEYS set; ARGV limit. */
-const DUE = `${NOW}
-return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))`;
 
 const BATCH = 500;
 
@@ -134,6 +36,10 @@ export class RedisPresence implements PresenceTracker {
   /** userId → deviceId → open connections of this process. */
   private readonly local = new Map<string, Map<string, number>>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** Leaves to send again once Redis answers. */
+  private readonly retries = new Set<NodeJS.Timeout>();
+  /** How long Redis remembers that a user's OFFLINE was published (see presence:offline). */
+  private readonly offlineMarkMs: number;
   private readonly refreshTimer: NodeJS.Timeout;
   private readonly sweepTimer: NodeJS.Timeout;
   private refreshing = false;
@@ -155,6 +61,8 @@ export class RedisPresence implements PresenceTracker {
       retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
     });
     this.redis.on('error', (error) => logger.debug({ err: error }, 'presence redis connection error'));
+    // Longer than any owner's settle can come after a sweeper's, so an OFFLINE is not said twice.
+    this.offlineMarkMs = Math.max(60_000, 2 * (options.ttlMs + options.graceMs));
     this.deviceLog = new DeviceLog(store, logger);
     this.arrivals = new TurnBatch((entries) => this.touch(entries), BATCH);
     this.refreshTimer = setInterval(() => void this.refresh(), Math.max(50, Math.floor(options.ttlMs / 3)));
@@ -172,16 +80,35 @@ export class RedisPresence implements PresenceTracker {
    * of the calls); resolves with the seq of an ONLINE to publish (or 0) for each.
    */
   private async touch(entries: readonly (readonly [userId: string, deviceId: string])[]): Promise<number[]> {
-    const { devices, online, pending, seq } = presenceKeys;
-    const keys = [online, pending, seq, ...entries.map(([userId]) => devices(userId))];
+    const { devices, offline, online, pending, seq } = presenceKeys;
+    const keys = [online, pending, seq, ...entries.map(([userId]) => devices(userId)), ...entries.map(([userId]) => offline(userId))];
     const args = entries.flatMap(([userId, deviceId]) => [this.member(deviceId), userId]);
     const seqs = (await this.redis.eval(TOUCH, keys.length, ...keys, this.options.ttlMs, ...args)) as unknown[];
     return seqs.map(Number);
   }
 
   private leave(userId: string, deviceId: string): Promise<unknown> {
-    const { devices, online, pending } = presenceKeys;
-    return this.redis.eval(LEAVE, 3, devices(userId), online, pending, this.member(deviceId), userId, this.options.graceMs);
+    const { devices, offline, online, pending } = presenceKeys;
+    return this.redis.eval(LEAVE, 4, devices(userId), online, pending, offline(userId), this.member(deviceId), userId, this.options.graceMs);
+  }
+
+  /** Starts the grace when the leave (sent already) was the user's last device; tries again while Redis does not answer. */
+  private async left(leave: Promise<unknown>, userId: string, deviceId: string): Promise<void> {
+    try {
+      if (Number(await leave) === 1) this.scheduleSettle(userId, this.options.graceMs);
+    } catch (error) {
+      // Not left to expire: if Redis has lost its data meanwhile, nothing there remembers the
+      // device, and only this process knows that its user must go OFFLINE.
+      this.logger.warn({ err: error, userId }, 'could not remove a device from redis; trying again');
+      const timer = setTimeout(() => {
+        this.retries.delete(timer);
+        // Back on this process meanwhile: its entry is current again.
+        if (this.closed || this.local.get(userId)?.has(deviceId)) return;
+        void this.left(this.leave(userId, deviceId), userId, deviceId);
+      }, this.options.sweepMs);
+      timer.unref();
+      this.retries.add(timer);
+    }
   }
 
   async deviceConnected(userId: string, deviceId: string): Promise<void> {
@@ -219,14 +146,9 @@ export class RedisPresence implements PresenceTracker {
     if (devices.size === 0) this.local.delete(userId);
     // A TOUCH still waiting for its turn goes first: the leave must reach Redis after the arrival.
     this.arrivals.flush();
-    const left = this.leave(userId, deviceId);
+    const leave = this.leave(userId, deviceId);
     this.deviceLog.seen(userId, deviceId);
-    try {
-      if (Number(await left) === 1) this.scheduleSettle(userId, this.options.graceMs);
-    } catch (error) {
-      // The entry is no longer refreshed: it expires and the sweeper takes the user offline.
-      this.logger.warn({ err: error, userId }, 'could not remove a device from redis; it will expire');
-    }
+    await this.left(leave, userId, deviceId);
   }
 
   async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
@@ -251,21 +173,31 @@ export class RedisPresence implements PresenceTracker {
     this.cancelGrace(userId);
     const timer = setTimeout(() => {
       this.graceTimers.delete(userId);
-      void this.settle(userId, true);
+      void this.settle(userId);
     }, delayMs);
     timer.unref();
     this.graceTimers.set(userId, timer);
   }
 
-  /** Takes the user's pending entry when due and publishes OFFLINE (once, whoever calls it). */
-  private async settle(userId: string, retryWhenEarly: boolean): Promise<void> {
+  /** The SETTLE of a user: KEYS and ARGV after the script; `owned` when this process saw the last device leave. */
+  private settleArgs(userId: string, owned: boolean): [keys: number, ...keysAndArgs: (string | number)[]] {
+    const { offline, online, pending, seq } = presenceKeys;
+    return [4, pending, seq, offline(userId), online, userId, owned ? 1 : 0, this.offlineMarkMs];
+  }
+
+  /**
+   * After the grace of a user whose last device left this process: publishes OFFLINE unless a
+   * device came back or someone settled it already (once, whoever calls it). Tried again while
+   * Redis does not answer.
+   */
+  private async settle(userId: string): Promise<void> {
     try {
-      const result = Number(await this.redis.eval(SETTLE, 2, presenceKeys.pending, presenceKeys.seq, userId));
-      if (result < 0 && retryWhenEarly) this.scheduleSettle(userId, -result);
+      const result = Number(await this.redis.eval(SETTLE, ...this.settleArgs(userId, true)));
+      if (result < 0) this.scheduleSettle(userId, -result);
       if (result > 0) await this.wentOffline(userId, result);
     } catch (error) {
-      // The entry stays pending: the sweeper settles it.
-      this.logger.warn({ err: error, userId }, 'could not settle going offline; the sweeper will');
+      this.logger.warn({ err: error, userId }, 'could not settle going offline; trying again');
+      this.scheduleSettle(userId, this.options.sweepMs);
     }
   }
 
@@ -312,7 +244,7 @@ export class RedisPresence implements PresenceTracker {
       const lockMs = Math.max(1, Math.floor(this.options.sweepMs * 0.8));
       const locked = await this.redis.set(presenceKeys.sweepLock, this.processId, 'PX', lockMs, 'NX');
       if (locked !== 'OK') return;
-      const { devices, online, pending, seq } = presenceKeys;
+      const { devices, online, pending } = presenceKeys;
       const expired = (await this.redis.eval(DUE, 1, online, BATCH)) as string[];
       if (expired.length > 0) {
         const pipeline = this.redis.pipeline();
@@ -322,7 +254,7 @@ export class RedisPresence implements PresenceTracker {
       const due = (await this.redis.eval(DUE, 1, pending, BATCH)) as string[];
       if (due.length > 0) {
         const pipeline = this.redis.pipeline();
-        for (const userId of due) pipeline.eval(SETTLE, 2, pending, seq, userId);
+        for (const userId of due) pipeline.eval(SETTLE, ...this.settleArgs(userId, false));
         const results = (await pipeline.exec()) ?? [];
         await Promise.all(
           results.map(([error, value], i) => {
@@ -349,8 +281,9 @@ export class RedisPresence implements PresenceTracker {
     }
     this.closed = true;
     this.local.clear();
-    for (const timer of this.graceTimers.values()) clearTimeout(timer);
+    for (const timer of [...this.graceTimers.values(), ...this.retries]) clearTimeout(timer);
     this.graceTimers.clear();
+    this.retries.clear();
     await Promise.all(leaving);
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
