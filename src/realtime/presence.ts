@@ -15,6 +15,11 @@ export interface PresenceTracker {
   deviceDisconnected(userId: string, deviceId: string): Promise<void>;
   /** Which of these users are online now. */
   onlineAmong(userIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Calls fn when changes may have gone unheard (the bus was away) and what onlineAmong answers is
+   * current again, until the returned function is called.
+   */
+  onResync(fn: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -89,6 +94,11 @@ export class InProcessPresence implements PresenceTracker {
 
   async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
     return new Set(userIds.filter((id) => this.devices.has(id) || this.goingOffline.has(id)));
+  }
+
+  /** Nothing goes unheard in one process. */
+  onResync(): () => void {
+    return () => {};
   }
 
   async close(): Promise<void> {

@@ -36,8 +36,9 @@ export class RedisPresence implements PresenceTracker {
   /** userId → deviceId → open connections of this process. */
   private readonly local = new Map<string, Map<string, number>>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
-  /** Leaves to send again once Redis answers. */
+  /** Leaves to send again once Redis answers, and resyncs to come. */
   private readonly retries = new Set<NodeJS.Timeout>();
+  private readonly resyncListeners = new Set<() => void>();
   /** How long Redis remembers that a user's OFFLINE was published (see presence:offline). */
   private readonly offlineMarkMs: number;
   private readonly refreshTimer: NodeJS.Timeout;
@@ -69,6 +70,23 @@ export class RedisPresence implements PresenceTracker {
     this.refreshTimer.unref();
     this.sweepTimer = setInterval(() => void this.sweep(), options.sweepMs);
     this.sweepTimer.unref();
+    // Changes published while the bus was away were lost. What Redis says is current again once
+    // every process has refreshed its devices (they are written back if Redis lost them) and a
+    // sweep has run: a third of the TTL and a sweep after the bus is back.
+    bus.onReconnect(() => {
+      const timer = setTimeout(() => {
+        this.retries.delete(timer);
+        if (!this.closed) for (const listener of this.resyncListeners) listener();
+      }, Math.floor(options.ttlMs / 3) + options.sweepMs);
+      timer.unref();
+      this.retries.add(timer);
+    });
+  }
+
+  onResync(fn: () => void): () => void {
+    const listener = () => fn();
+    this.resyncListeners.add(listener);
+    return () => this.resyncListeners.delete(listener);
   }
 
   private member(deviceId: string): string {

@@ -31,11 +31,16 @@ export async function presenceOf(ctx: RequestContext, ids: readonly string[]): P
 export async function presenceChanges(ctx: RequestContext, userIds: readonly string[]): Promise<LiveStream<Presence>> {
   const ids = [...new Set(userIds)];
   const unsubscribes: (() => Promise<void>)[] = [];
+  let closed = false;
   const queue = new AsyncQueue<Presence>(async () => {
+    closed = true;
+    stopCatchingUp();
     await Promise.all(unsubscribes.map((unsubscribe) => unsubscribe()));
   });
   const latest = new Map<string, { seq: number; status: Presence['status'] }>();
-  const onChange = (change: PresenceChange & { seq?: number }) => {
+  /** Per user, how many changes the bus has brought: a read that began before one is older than it. */
+  const heard = new Map<string, number>();
+  const deliver = (change: PresenceChange & { seq?: number }) => {
     // Changes from several processes may arrive out of order (Redis presence numbers them): an
     // older one than the last delivered is stale, and a repeat of the last status is no change.
     const last = latest.get(change.userId);
@@ -44,6 +49,13 @@ export async function presenceChanges(ctx: RequestContext, userIds: readonly str
     latest.set(change.userId, { seq, status: change.status });
     queue.push(change); // the bus's own object: subscribers with the same document share its result
   };
+  const onChange = (change: PresenceChange & { seq?: number }) => {
+    heard.set(change.userId, (heard.get(change.userId) ?? 0) + 1);
+    deliver(change);
+  };
+  // Changes published while the bus was away are lost: once presence is current again, say where
+  // each user stands now (only what differs from the last change delivered goes out).
+  const stopCatchingUp = ctx.deps.presence.onResync(() => void catchUp(ctx, ids, heard, deliver, () => closed));
   // Up to 500 topics: subscribed together, not one round trip after another.
   const subscribed = await Promise.allSettled(ids.map((userId) => ctx.deps.bus.subscribe(topics.presence(userId), onChange)));
   for (const result of subscribed) if (result.status === 'fulfilled') unsubscribes.push(result.value);
@@ -53,4 +65,36 @@ export async function presenceChanges(ctx: RequestContext, userIds: readonly str
     throw failed.reason;
   }
   return queue;
+}
+
+const CATCH_UP_ATTEMPTS = 5;
+const CATCH_UP_RETRY_MS = 500;
+
+/**
+ * Reads the presence of the users and delivers it, except for users whose change came in while it
+ * was read (that change is newer). Tried again a few times while presence cannot be read.
+ */
+async function catchUp(
+  ctx: RequestContext,
+  ids: string[],
+  heard: ReadonlyMap<string, number>,
+  deliver: (presence: Presence) => void,
+  closed: () => boolean,
+): Promise<void> {
+  for (let attempt = 1; !closed(); attempt++) {
+    const before = new Map(ids.map((id) => [id, heard.get(id) ?? 0]));
+    try {
+      ctx.refreshLoaders();
+      const now = await presenceOf(ctx, ids);
+      if (closed()) return;
+      for (const presence of now) if ((heard.get(presence.userId) ?? 0) === before.get(presence.userId)) deliver(presence);
+      return;
+    } catch (error) {
+      if (attempt >= CATCH_UP_ATTEMPTS) {
+        ctx.deps.logger.warn({ err: error }, 'could not read presence after the bus came back');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, CATCH_UP_RETRY_MS));
+    }
+  }
 }

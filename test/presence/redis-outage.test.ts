@@ -1,14 +1,16 @@
-// Presence when Redis loses its data (restarted without persistence, or failed over to an empty
-// replica): a user whose last device left around the loss still goes OFFLINE for watchers, even
-// though nothing in Redis remembers the user any more.
+// Presence when Redis goes away. When it loses its data (restarted without persistence, or failed
+// over to an empty replica), a user whose last device left around the loss still goes OFFLINE for
+// watchers, though nothing in Redis remembers the user any more. When one process loses its
+// connection for a while, its watchers hear what changed meanwhile once it is back.
 import type { Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PresenceChangedDocument } from '../../operations/generated/graphql.ts';
 import { presenceKeys } from '../../src/realtime/redis-presence.ts';
-import { Subscription, connectDevice, wsClient } from '../support/client.ts';
+import { Subscription, connectDevice, quietFor, wsClient } from '../support/client.ts';
 import { type TestRedis, startRedis } from '../support/redis.ts';
-import { type TestServer, startServer } from '../support/server.ts';
+import { type TestServer, startServer, tempDir } from '../support/server.ts';
+import { type TcpProxy, startTcpProxy } from '../support/tcp-proxy.ts';
 import { waitUntil } from '../support/wait.ts';
 import { type Member, organizationWith } from '../support/world.ts';
 
@@ -23,7 +25,8 @@ describe('presence when Redis loses its data', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    // A long TTL: no refresh writes the devices back during a test, only what the test does.
+    // A long TTL: no refresh writes the devices back during a test (nor does a watcher catch up,
+    // which waits for one), only what the test does.
     server = await startServer({ REDIS_URL: redis.url, PRESENCE_GRACE_MS: String(GRACE_MS), PRESENCE_TTL_MS: '60000', PRESENCE_SWEEP_MS: '200' });
     inspect = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: (attempt: number) => Math.min(50 * attempt, 500) });
     inspect.on('error', () => {}); // the test takes Redis away on purpose
@@ -91,5 +94,75 @@ describe('presence when Redis loses its data', () => {
     await watcher.waitFor(2, GRACE_MS + 10_000);
     expect(statuses()).toEqual(['ONLINE', 'OFFLINE']);
     await close();
+  });
+});
+
+describe('presence on a process cut off from Redis for a while', () => {
+  let redis: TestRedis;
+  let proxy: TcpProxy;
+  let a: TestServer;
+  let b: TestServer;
+  const temp = tempDir();
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const { port } = new URL(redis.url);
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(port) });
+    const env = { SQLITE_PATH: `${temp.dir}/chat.db`, PRESENCE_GRACE_MS: '500', PRESENCE_TTL_MS: '1500', PRESENCE_SWEEP_MS: '200' };
+    a = await startServer({ ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+    b = await startServer({ ...env, REDIS_URL: redis.url });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await proxy?.close();
+    await redis?.stop();
+    temp.remove();
+  });
+
+  /** ann's device on a server watching bob, once the server has set the subscription up. */
+  async function watch(server: TestServer, ann: Member, bob: Member, deviceId: string) {
+    const subscriptions = async () => (await server.deps.metrics.subscriptions.get()).values[0]?.value ?? 0;
+    const before = await subscriptions();
+    const client = wsClient(server.wsUrl, ann.token, deviceId);
+    const watcher = new Subscription<Changed>(client, PresenceChangedDocument, { userIds: [bob.id] });
+    await waitUntil(async () => (await subscriptions()) > before, `ann's subscription on ${deviceId}`);
+    return { client, watcher, statuses: () => watcher.events.map((e) => e.presenceChanged.status) };
+  }
+
+  it('tells its watchers, once back, who went OFFLINE while it could not hear', async () => {
+    const { users } = await organizationWith(a.url, ['ann', 'bob']);
+    const { ann, bob } = users as Record<string, Member>;
+    const onA = await watch(a, ann!, bob!, 'ann-laptop');
+    const onB = await watch(b, ann!, bob!, 'ann-phone');
+    const phone = await connectDevice(b, bob!, 'bob-phone');
+    await onA.watcher.waitFor(1);
+
+    // A loses Redis; meanwhile bob leaves B, which takes him OFFLINE after the grace.
+    proxy.cut();
+    await waitUntil(() => !a.deps.bus.isHealthy(), 'A to notice');
+    await phone.dispose();
+    await onB.watcher.waitFor(2);
+    expect(onB.statuses()).toEqual(['ONLINE', 'OFFLINE']);
+    proxy.restore();
+    await onA.watcher.waitFor(2);
+    expect(onA.statuses()).toEqual(['ONLINE', 'OFFLINE']);
+    await Promise.all([onA.client.dispose(), onB.client.dispose()]);
+  });
+
+  it('says nothing about users who stayed online, even when Redis came back without its data', async () => {
+    const { users } = await organizationWith(a.url, ['ann', 'bob']);
+    const { ann, bob } = users as Record<string, Member>;
+    const onA = await watch(a, ann!, bob!, 'ann-laptop');
+    const phone = await connectDevice(b, bob!, 'bob-phone');
+    await onA.watcher.waitFor(1);
+    await redis.stop();
+    await redis.start();
+    await waitUntil(() => a.deps.bus.isHealthy() && b.deps.bus.isHealthy(), 'both servers to reconnect');
+    // Past the moment A's watchers catch up (a third of the TTL and a sweep), and some more.
+    await quietFor(500 + 200 + 1000);
+    expect(onA.statuses()).toEqual(['ONLINE']);
+    await phone.dispose();
+    await onA.client.dispose();
   });
 });
