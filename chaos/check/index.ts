@@ -42,6 +42,7 @@ export function check(plan: Plan, world: World, histories: ClientHistory[], stat
   const operations = {
     sends: sends.length,
     acknowledged: sends.filter((s) => s.ackAt !== null).length,
+    'never acknowledged (app closed mid-send)': sends.filter((s) => s.ackAt === null && s.refused === null).length,
     'sends retried': sends.filter((s) => s.attempts > 1).length,
     'RATE_LIMITED answers': sends.reduce((n, s) => n + s.failures.filter((f) => f.includes('RATE_LIMITED')).length, 0),
     'sends refused': sends.filter((s) => s.refused !== null).length,

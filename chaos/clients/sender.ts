@@ -1,13 +1,17 @@
 // A sender: one message at a time in its channels, each with its own clientMessageId, retried with
 // the same id (on any process) after a network error, a timeout or a retryable error code, until
-// it is acknowledged. Some messages mention a member or the whole channel, so badges have
-// mentions to count.
+// it is acknowledged. Now and then the app is closed while a send is under way: that send gets a
+// few ms for its one attempt and is never retried, so it may be stored or not, but never twice.
+// Some messages mention a member or the whole channel, so badges have mentions to count.
 import { now, sleep } from '../../bench/lib/clock.ts';
 import { SendMessageDocument } from '../../operations/generated/graphql.ts';
 import type { SendRecord } from '../lib/history.ts';
 import type { Random } from '../lib/random.ts';
 import type { World } from '../lib/world.ts';
 import { RETRYABLE_CODES, call, describe } from './api.ts';
+
+/** The share of sends whose app is closed while they are under way. */
+const ABANDONED = 0.1;
 
 export class Sender {
   readonly sends: SendRecord[] = [];
@@ -70,11 +74,13 @@ export class Sender {
       mentionIds: record.mentions.map((m) => this.world.users[m]!.gid),
       mentionsChannel: record.mentionsChannel,
     };
+    const abandoned = this.rng.chance(ABANDONED);
     try {
       while (now() < giveUpAt()) {
         record.attempts++;
         const attemptAt = now();
-        const outcome = await call(this.rng.pick(this.httpUrls), token, SendMessageDocument, { input }, this.timeoutMs);
+        const timeoutMs = abandoned ? this.rng.int(1, 30) : this.timeoutMs;
+        const outcome = await call(this.rng.pick(this.httpUrls), token, SendMessageDocument, { input }, timeoutMs);
         if (outcome.ok) {
           record.ackedAttemptAt = attemptAt;
           record.ackAt = now();
@@ -83,6 +89,7 @@ export class Sender {
           return;
         }
         record.failures.push(describe(outcome));
+        if (abandoned) return;
         if (outcome.failure === 'graphql' && !outcome.codes.every((code) => RETRYABLE_CODES.includes(code))) {
           record.refused = `${describe(outcome)}: ${outcome.message}`;
           return;
