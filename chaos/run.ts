@@ -1,4 +1,4 @@
-// npm run chaos [-- --quick] [--seed=N] [--servers=3] [--minutes=M]
+// npm run chaos [-- --quick] [--seed=N] [--servers=3] [--minutes=M] [--history]
 // A randomized run with faults injected while every operation is recorded: N server processes on
 // one SQLite file and a Redis of the run's own, clients in separate processes going through TCP
 // proxies, faults on a schedule drawn from the seed (printed; --seed replays it), then a checker
@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     servers: { type: 'string', default: '3' },
     minutes: { type: 'string' },
     'redis-cluster': { type: 'boolean', default: false },
+    /** Writes the whole history even when nothing was violated. */
+    history: { type: 'boolean', default: false },
   },
 });
 
@@ -128,15 +130,16 @@ async function main(): Promise<number> {
   const store = new SqliteStore(sqlitePath);
   const state = await readFinalState(store, world);
   await store.close();
-  const verdict = check(plan, world, histories, state, faults);
+  const verdict = check(plan, world, histories, state, faults, t0);
   console.log(table(plan, verdict));
   for (const invariant of verdict.invariants.filter((i) => i.violations > 0)) {
     console.log(`\n${invariant.name}: ${invariant.violations} violation(s), for example:`);
     for (const example of invariant.examples) console.log(`  - ${example}`);
   }
-  const file = saveRun({ plan, faults, verdict, startedAt, finishedAt: new Date().toISOString() }, histories, state, dir);
-  if (file) progress(`violations: history in ${path.relative(process.cwd(), file)}; replay with ${replay}`);
-  else progress(`no violations (seed ${seed})`);
+  const file = saveRun({ plan, loadStartedAt: t0, faults, verdict, startedAt, finishedAt: new Date().toISOString() }, histories, state, dir, args.history);
+  const where = file ? `; history in ${path.relative(process.cwd(), file)}` : '';
+  if (verdict.violations > 0) progress(`${verdict.violations} violation(s)${where}; replay with ${replay}`);
+  else progress(`no violations (seed ${seed})${where}`);
   return verdict.violations === 0 ? 0 : 1;
 }
 

@@ -1,6 +1,7 @@
 // Send → delivery latency outside fault windows: from the start of a send that succeeded at its
-// first attempt to its arrival at each listener and device (slow consumers and replays after a
-// reconnect left out), when no fault was under way or settling between the two.
+// first attempt to its arrival at each listener and device (slow consumers, replays after a
+// reconnect and the first seconds of load left out), when no fault was under way or settling
+// between the two.
 import { percentile } from '../../bench/lib/stats.ts';
 import type { ClientHistory, SendRecord } from '../lib/history.ts';
 import type { FaultRecord } from '../lib/faults.ts';
@@ -11,11 +12,11 @@ export interface Latency {
   p50: number;
   p99: number;
   max: number;
-  /** Deliveries left out: during a fault, after a retried send, replayed, or to a slow consumer. */
+  /** Deliveries left out: during a fault or the warm-up, after a retried send, replayed, or to a slow consumer. */
   excluded: number;
 }
 
-export function measureLatency(histories: ClientHistory[], state: FinalState, faults: FaultRecord[], settleMs: number): Latency {
+export function measureLatency(histories: ClientHistory[], state: FinalState, faults: FaultRecord[], settleMs: number, warmFrom: number): Latency {
   const sends = new Map(histories.flatMap((h) => h.sends).map((s) => [`${s.author}|${s.clientMessageId}`, s]));
   const bySeq = new Map<string, SendRecord | undefined>();
   for (const [channel, { messages }] of state) for (const m of messages) bySeq.set(`${channel}|${m.seq}`, sends.get(`${m.authorId}|${m.clientMessageId}`));
@@ -28,7 +29,8 @@ export function measureLatency(histories: ClientHistory[], state: FinalState, fa
   let excluded = 0;
   const consider = (channel: number, seq: number, at: number, sessionReadyAt: number | null | undefined) => {
     const send = bySeq.get(`${channel}|${seq}`);
-    if (!send || send.attempts !== 1 || sessionReadyAt == null || send.firstAt < sessionReadyAt || !quiet(send.firstAt, at)) {
+    const left = !send || send.attempts !== 1 || send.firstAt < warmFrom || sessionReadyAt == null || send.firstAt < sessionReadyAt;
+    if (left || !quiet(send.firstAt, at)) {
       excluded++;
       return;
     }

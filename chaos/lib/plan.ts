@@ -37,6 +37,8 @@ export interface Timings {
   catchUpMs: number;
   /** Latency is measured outside faults: a fault's window lasts this long after it ends. */
   faultSettleMs: number;
+  /** ...and after the first seconds of load, once the servers' code paths are warm. */
+  warmUpMs: number;
 }
 
 export interface WorldShape {
@@ -137,6 +139,7 @@ export function makePlan(options: { seed: number; quick: boolean; servers: numbe
       drainMs: 60_000,
       catchUpMs: 30_000,
       faultSettleMs: 3000,
+      warmUpMs: 5000,
     },
     world: {
       channels: 6,

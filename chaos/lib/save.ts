@@ -16,16 +16,21 @@ export const resultsDir = fileURLToPath(new URL('../results/', import.meta.url))
 
 export interface RunRecord {
   plan: Plan;
+  /** When the load started (the clock of bench/lib/clock.ts, as every time in the history). */
+  loadStartedAt: number;
   faults: FaultRecord[];
   verdict: Verdict;
   startedAt: string;
   finishedAt: string;
 }
 
-/** Writes the summary, and on violations the history and logs; returns the history's path, if written. */
-export function saveRun(run: RunRecord, histories: ClientHistory[], state: FinalState, runDir: string): string | null {
+/**
+ * Writes the summary, and on violations (or when asked) the history and logs; returns the
+ * history's path, if written.
+ */
+export function saveRun(run: RunRecord, histories: ClientHistory[], state: FinalState, runDir: string, always: boolean): string | null {
   writeJson(path.join(resultsDir, run.plan.mode === 'quick' ? 'latest-quick.json' : 'latest.json'), run);
-  if (run.verdict.violations === 0) return null;
+  if (run.verdict.violations === 0 && !always) return null;
   const stamp = `${run.startedAt.replace(/[:.]/g, '-')}-seed${run.plan.seed}`;
   const channels = Object.fromEntries([...state].map(([index, channel]) => [index, { ...channel, markers: Object.fromEntries(channel.markers) }]));
   const file = path.join(resultsDir, `${stamp}.json`);
