@@ -26,7 +26,7 @@ export class Tally {
   violation(example: string, count = 1): void {
     if (count <= 0) return;
     this.violations += count;
-    if (this.examples.length < EXAMPLES) this.examples.push(example);
+    if (this.examples.length < EXAMPLES && !this.examples.includes(example)) this.examples.push(example);
   }
 
   count(checked: number): void {
