@@ -9,7 +9,7 @@ import { type WriteStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import { sleep } from '../../bench/lib/clock.ts';
-import { freePort, startNode, stop, waitReady, type ServerProcess } from '../../bench/lib/proc.ts';
+import { crash, freePort, startNode, stop, waitReady, type ServerProcess } from '../../bench/lib/proc.ts';
 import { type RedisHandle, startRedis } from '../../bench/lib/redis.ts';
 import type { Plan } from './plan.ts';
 
@@ -112,12 +112,8 @@ export class Cluster {
 
   /** kill -9 (a crash): in-flight requests die with it. */
   async kill(server: ChaosServer): Promise<void> {
-    const child = server.process?.child;
     server.state = 'down';
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    if (server.process) await crash(server.process.child);
     server.log.write(`--- killed at ${new Date().toISOString()} ---\n`);
   }
 
