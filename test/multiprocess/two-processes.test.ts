@@ -59,6 +59,12 @@ async function stopRedis() {
 async function startRedisAgain() {
   await cluster.redis.start();
   redisDown = false;
+  // The processes reconnect after a backoff of up to a second: the next test starts once they have.
+  for (const server of cluster.processes) {
+    if (server.child.exitCode === null && server.child.signalCode === null) {
+      await waitUntil(async () => (await readiness(server)).status === 200, 'the process to be back on Redis');
+    }
+  }
 }
 
 describe('two processes sharing Redis and the store', () => {
