@@ -1,9 +1,11 @@
 // Servers for the tests: one in this process (buildApp on port 0, as main() does) or several real
-// processes of `src/main.ts` sharing a SQLite file and a Redis.
+// processes of the compiled server (`dist/src/main.js`, as `npm start` runs it; compiled by the
+// tests' global setup) sharing a SQLite file and a Redis.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { AppDeps } from '../../src/context.ts';
@@ -67,11 +69,22 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `src/main.ts` as a real process and waits until /ready answers 200. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+/** The repository's root folder. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** How a server process is launched: the compiled server in this repository unless told otherwise. */
+export interface Launch {
+  cwd: string;
+  args: string[];
+}
+
+const COMPILED: Launch = { cwd: ROOT, args: ['--enable-source-maps', 'dist/src/main.js'] };
+
+/** Starts the compiled server as a real process and waits until /ready answers 200. */
+export async function startServerProcess(env: Record<string, string>, launch: Launch = COMPILED): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: new URL('../..', import.meta.url).pathname,
+  const child = spawn(process.execPath, launch.args, {
+    cwd: launch.cwd,
     env: {
       ...process.env,
       PORT: String(port),
@@ -88,7 +101,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const base = `http://127.0.0.1:${port}`;
-  // Generous: on a loaded 2-core machine several processes may be compiling TypeScript at once.
+  // Generous: on a loaded 2-core machine several processes may be starting at once.
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
