@@ -121,3 +121,28 @@ export function pageSize(requested: number | null | undefined, limits: Limits, f
   }
   return requested;
 }
+
+/** The form of a user's name that @name mentions are matched against: case-insensitive, NFC. */
+export function nameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+/** Words after @ that mention the whole channel (textMentionsChannel), never a member. */
+const CHANNEL_WORDS = new Set(['channel', 'here', 'everyone']);
+
+/**
+ * @name at a word boundary (not inside a word or an e-mail address): letters, digits and _, with
+ * single . or - between them, so "@ann.lee" is one name and "@bob." ends at "bob".
+ */
+const NAME_MENTION = /(?<![\p{L}\p{N}_])@([\p{L}\p{N}_]+(?:[.-][\p{L}\p{N}_]+)*)/gu;
+
+/** The distinct names the text mentions as @name, as nameKey()s in order of appearance, at most max. */
+export function mentionedNames(text: string, max: number): string[] {
+  const names = new Set<string>();
+  for (const match of text.matchAll(NAME_MENTION)) {
+    if (names.size >= max) break;
+    const key = nameKey(match[1]!);
+    if (!CHANNEL_WORDS.has(key)) names.add(key);
+  }
+  return [...names];
+}

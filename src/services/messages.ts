@@ -1,7 +1,7 @@
 // Use cases of messages: send one (stored, then published once to the channel's topic).
 import type { RequestContext } from '../context.ts';
 import { idOf, newId } from '../domain/ids.ts';
-import { textMentionsChannel, validateClientMessageId, validateMessageText } from '../domain/rules.ts';
+import { mentionedNames, nameKey, textMentionsChannel, validateClientMessageId, validateMessageText } from '../domain/rules.ts';
 import type { Message } from '../domain/types.ts';
 import { AppError } from '../errors.ts';
 import { topics } from '../realtime/events.ts';
@@ -29,6 +29,19 @@ async function validateMentions(ctx: RequestContext, channelId: string, mentionI
 }
 
 /**
+ * Members the text mentions as @name (matched case-insensitively), in the order the text names
+ * them: one store read for at most mentionsMax names. A name no member has stays plain text.
+ */
+async function membersMentionedByName(ctx: RequestContext, channelId: string, text: string): Promise<string[]> {
+  const names = mentionedNames(text, ctx.deps.config.limits.mentionsMax);
+  if (names.length === 0) return [];
+  const members = await ctx.deps.store.findChannelMembersByNames(channelId, names);
+  const position = new Map(names.map((name, index) => [name, index]));
+  const at = (name: string) => position.get(nameKey(name)) ?? names.length;
+  return members.sort((a, b) => at(a.name) - at(b.name) || a.id.localeCompare(b.id)).map((member) => member.id);
+}
+
+/**
  * Stores the message with the channel's next seq and publishes it; the sender's read marker moves
  * to it. A retry with the same clientMessageId returns the stored message (and publishes it again).
  */
@@ -37,7 +50,10 @@ export async function sendMessage(ctx: RequestContext, input: SendMessageInput):
   const { channel } = await requireChannelMember(ctx, channelId);
   const text = validateMessageText(input.text, ctx.deps.config.limits, 'text');
   const clientMessageId = input.clientMessageId == null ? null : validateClientMessageId(input.clientMessageId);
-  const mentions = await validateMentions(ctx, channelId, input.mentionIds ?? []);
+  const listed = await validateMentions(ctx, channelId, input.mentionIds ?? []);
+  // The ids the client listed come first; @names in the text add to them, up to the same limit.
+  const byName = await membersMentionedByName(ctx, channelId, text);
+  const mentions = [...new Set([...listed, ...byName])].slice(0, ctx.deps.config.limits.mentionsMax);
   await ctx.deps.rateLimits.send.take(ctx.viewer.id);
   const { message, created } = await ctx.deps.store.appendMessage({
     id: newId('msg'),

@@ -165,6 +165,8 @@ export interface Store extends PushStore {
   findChannelMembers(keys: readonly ChannelMemberKey[]): Promise<ChannelMember[]>;
   /** The channel's members ordered by user id, after the given id. */
   listChannelMembers(channelId: string, afterUserId: string | null, limit: number): Promise<ChannelMember[]>;
+  /** Users among the channel's members whose name is one of these, compared as nameKey()s (@name mentions). */
+  findChannelMembersByNames(channelId: string, names: readonly string[]): Promise<User[]>;
   /** Moves the read marker (and the delivery marker with it) forward to seq; never backwards. */
   advanceReadMarker(channelId: string, userId: string, seq: number): Promise<MarkerMove | null>;
   /** Moves the delivery marker forward to seq; never backwards. */

@@ -55,6 +55,31 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
         expect(byId(found)).toEqual(byId([a, b]));
       });
 
+      it('finds members of a channel by name, case-insensitively, leaving out non-members and unknown names', async () => {
+        const ann = await user(store, 'Ann');
+        const bob = await user(store, 'bob');
+        const otherBob = await user(store, 'BOB');
+        const outsider = await user(store, 'cat');
+        const zoe = await user(store, 'Zoë');
+        const { org, general } = await organization(store, ann.id);
+        for (const member of [bob, otherBob, outsider, zoe]) await store.addOrgMember(org.id, member.id, tick());
+        const room = groupChannel(org.id, 'names');
+        await store.createChannel(room, [ann.id, bob.id, otherBob.id, zoe.id]);
+
+        const found = await store.findChannelMembersByNames(room.id, ['ann', 'Bob', 'cat', 'ZOË', 'nobody']);
+        expect(byId(found)).toEqual(byId([ann, bob, otherBob, zoe]));
+        expect(await store.findChannelMembersByNames(general.id, ['cat'])).toEqual([outsider]);
+        expect(await store.findChannelMembersByNames(room.id, [])).toEqual([]);
+      });
+
+      it('finds a renamed member by the new name only', async () => {
+        const ann = await user(store, 'ann');
+        const { general } = await organization(store, ann.id);
+        await store.upsertUsers([{ id: ann.id, name: 'Annabel', displayName: null, email: null }]);
+        expect((await store.findChannelMembersByNames(general.id, ['annabel'])).map((u) => u.id)).toEqual([ann.id]);
+        expect(await store.findChannelMembersByNames(general.id, ['ann'])).toEqual([]);
+      });
+
       it('never moves lastActiveAt backwards', async () => {
         const a = await user(store, 'a');
         const later = tick();

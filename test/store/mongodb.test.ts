@@ -6,6 +6,7 @@ import { shardKeys } from '../../src/store/mongo/layout.ts';
 import { MARKER_COUNTS } from '../../src/store/mongo/marker-counts.ts';
 import { openMongoStore } from '../../src/store/mongo/open.ts';
 import { USER_CHANNELS } from '../../src/store/mongo/user-channels.ts';
+import { USER_NAMES } from '../../src/store/mongo/user-names.ts';
 import { USER_ORGANIZATIONS } from '../../src/store/mongo/user-organizations.ts';
 import type { Topology } from '../support/mingo-db.ts';
 import { storeContract } from './contract.ts';
@@ -117,5 +118,20 @@ describe('the sharding plan', () => {
     ]);
     expect(Object.fromEntries(commands)).toEqual(shardKeys());
     expect(commands).toHaveLength(Object.keys(shardKeys()).length);
+  });
+});
+
+describe('mongodb (mingo, replica set): a database from before @name mentions', () => {
+  it('lists the users stored before at start-up, so they are found by name', async () => {
+    const db = standIn('replica set');
+    const store = await startOn(db);
+    const bob = await user(store, 'Bob');
+    const { general } = await organization(store, bob.id);
+    const names = db.collection(USER_NAMES);
+    names.docs = [];
+    expect(await store.findChannelMembersByNames(general.id, ['bob'])).toEqual([]);
+
+    const restarted = await startOn(db);
+    expect(await restarted.findChannelMembersByNames(general.id, ['bob'])).toEqual([bob]);
   });
 });

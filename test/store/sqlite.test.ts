@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { storeContract } from './contract.ts';
+import { organization, user } from './fixtures.ts';
 import { pushStoreContract } from './push-contract.ts';
 import { expectExactReceipts, liveChannels } from './receipts.ts';
 
@@ -105,6 +106,28 @@ describe('sqlite: read receipts', () => {
       await liveChannels(store, 300, async () => undefined);
       await store.close();
       expect(emptyOrNegativeCounts(file)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sqlite: a file written before @name mentions', () => {
+  it('gets users.nameKey on opening, so members stored before are found by name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-store-'));
+    const file = join(dir, 'chat.db');
+    try {
+      const before = new SqliteStore(file);
+      const bob = await user(before, 'Bob');
+      const { general } = await organization(before, bob.id);
+      await before.close();
+      const raw = new Database(file);
+      raw.exec('DROP INDEX users_by_name_key; ALTER TABLE users DROP COLUMN nameKey');
+      raw.close();
+
+      const after = new SqliteStore(file);
+      expect(await after.findChannelMembersByNames(general.id, ['bob'])).toEqual([bob]);
+      await after.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,8 @@
 // channels or messages on the key given here, and moves what a sharded collection cannot hold (a
 // unique index that does not start with its shard key; a look-up that names no shard key) into
 // collections of their own: channelKeys, clientMessageIds, messageIds. The users' own lists
-// (userChannels, userOrganizations) serve the by-user paths in both. A collection without a shard
+// (userChannels, userOrganizations) serve the by-user paths in both, and userNames the look-up of
+// users by name. A collection without a shard
 // key stays unsharded on the database's primary shard (its file says why). The README's sharding
 // plan gives the sh.shardCollection commands.
 import type { AppendCollections } from './append-message.ts';
@@ -24,6 +25,7 @@ import * as orgMembers from './org-members.ts';
 import * as organizations from './organizations.ts';
 import { PUSH_COLLECTIONS, channelActivityIndexes } from './push-store.ts';
 import * as userChannels from './user-channels.ts';
+import * as userNames from './user-names.ts';
 import * as userOrganizations from './user-organizations.ts';
 import * as users from './users.ts';
 
@@ -32,6 +34,7 @@ export function layoutOf(sharded: boolean): readonly CollectionSpec[] {
   const channelsSpec = channels.channelsCollection(sharded);
   return [
     users.usersCollection,
+    userNames.userNamesCollection,
     organizations.organizationsCollection,
     orgMembers.orgMembersCollection,
     userOrganizations.userOrganizationsCollection,
@@ -57,13 +60,14 @@ export function shardKeys(): Record<string, ShardKey> {
 
 /** Every collection the store reads or writes, and which layout they are in. */
 export type StoreCollections = AppendCollections &
-  MembershipCollections & { users: users.Users; devices: devices.Devices; channelKeys: channelKeys.ChannelKeys };
+  MembershipCollections & { users: users.Users; userNames: userNames.UserNames; devices: devices.Devices; channelKeys: channelKeys.ChannelKeys };
 
 /** The collections of db. */
 export function collectionsOf(db: StoreDatabase, sharded: boolean): StoreCollections {
   return {
     sharded,
     users: db.collection(users.USERS),
+    userNames: db.collection(userNames.USER_NAMES),
     organizations: db.collection(organizations.ORGANIZATIONS),
     orgMembers: db.collection(orgMembers.ORG_MEMBERS),
     userOrganizations: db.collection(userOrganizations.USER_ORGANIZATIONS),

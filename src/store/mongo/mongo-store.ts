@@ -4,6 +4,7 @@
 // sharded cluster); on a standalone server it runs as the same sequence of writes, ordered so that
 // a failure part-way leaves nothing wrong in sight (memberships.ts) and unique indexes decide
 // every race. The layout (layout.ts) is unsharded or sharded; the sharded one needs transactions.
+import { nameKey } from '../../domain/rules.ts';
 import type { Channel, Device, Invitation, InvitationStatus, Organization } from '../../domain/types.ts';
 import {
   type ActivityPosition,
@@ -40,6 +41,7 @@ import * as organizations from './organizations.ts';
 import { MongoPushStore } from './push-store.ts';
 import { ensureLayout } from './startup.ts';
 import * as userChannels from './user-channels.ts';
+import * as userNames from './user-names.ts';
 import * as userOrganizations from './user-organizations.ts';
 import * as users from './users.ts';
 
@@ -73,7 +75,8 @@ export class MongoStore implements Store {
 
   /**
    * Creates every collection and its declared indexes, waiting for an index build at most
-   * indexBuildWaitMs, then (unsharded layout) fills what a database from before them lacks; run at
+   * indexBuildWaitMs, then (unsharded layout) fills what a database from before them lacks (marker
+   * counts, the users' lists, userNames); run at
    * start-up (idempotent). Rejects with a StartupFailure saying what failed. The sharded layout
    * starts from an empty database, where there is nothing to fill (and walking every channel
    * would go to every shard).
@@ -83,6 +86,7 @@ export class MongoStore implements Store {
     if (this.sharded) return;
     await this.guard(() => markerCounts.fillOnce(this.c.markerCounts, this.c.channelMembers, (fn) => this.unit(fn)));
     await this.guard(() => fillUserLists(this.c, (fn) => this.unit(fn)));
+    await this.guard(() => userNames.fillOnce(this.c.userNames, this.c.users));
   }
 
   /** Runs fn, with driver errors in the store's vocabulary. */
@@ -109,7 +113,10 @@ export class MongoStore implements Store {
   }
 
   upsertUsers(profiles: readonly UserProfile[]) {
-    return this.guard(() => users.upsertProfiles(this.c.users, profiles));
+    return this.guard(async () => {
+      const before = await users.upsertProfiles(this.c.users, profiles);
+      await Promise.all(profiles.map((profile, i) => userNames.follow(this.c.userNames, profile.id, before[i]!, profile.name)));
+    });
   }
 
   findUsersByIds(ids: readonly string[]) {
@@ -235,6 +242,10 @@ export class MongoStore implements Store {
 
   listChannelMembers(channelId: string, afterUserId: string | null, limit: number) {
     return this.guard(() => channelMembers.findByChannel(this.c.channelMembers, channelId, afterUserId, limit));
+  }
+
+  findChannelMembersByNames(channelId: string, names: readonly string[]) {
+    return this.guard(() => userNames.findChannelMembersByNameKeys(this.c, channelId, [...new Set(names.map(nameKey))]));
   }
 
   advanceReadMarker(channelId: string, userId: string, seq: number) {

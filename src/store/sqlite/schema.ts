@@ -5,6 +5,8 @@ export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
+  -- nameKey(name), for @name mentions; indexed by ensureNameKeys (user-names.ts)
+  nameKey TEXT,
   displayName TEXT,
   email TEXT,
   lastActiveAt INTEGER

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TurnBatch } from '../../batching.ts';
+import { nameKey } from '../../domain/rules.ts';
 import type { Channel, ChannelMember, Device, Invitation, InvitationStatus, Message, Organization } from '../../domain/types.ts';
 import {
   type ActivityPosition,
@@ -38,6 +39,7 @@ import * as invitations from './invitations.ts';
 import { countReach, fillMarkerCounts, hasMarkerCounts, markersOf, moveCounts } from './marker-counts.ts';
 import { PUSH_SCHEMA, SqlitePushStore } from './push.ts';
 import { CHANNEL_BATCH_MIN, byChannel, membersOfChannel, mentionsInChannel } from './member-reads.ts';
+import { MEMBERS_BY_NAME_KEYS, ensureNameKeys } from './user-names.ts';
 import { SCHEMA } from './schema.ts';
 
 const UNIQUE_KEYS: Record<string, string> = {
@@ -116,6 +118,7 @@ export class SqliteStore implements Store {
       const counted = hasMarkerCounts(this.db);
       this.db.exec(SCHEMA + PUSH_SCHEMA);
       if (!counted) fillMarkerCounts(this.db);
+      ensureNameKeys(this.db);
     }).immediate();
     this.push = new SqlitePushStore(this.db, (fn) => this.unit(fn));
   }
@@ -173,9 +176,9 @@ export class SqliteStore implements Store {
     this.unit(() => {
       for (const profile of profiles) {
         this.run(
-          `INSERT INTO users (id, name, displayName, email, lastActiveAt) VALUES (?, ?, ?, ?, NULL)
-           ON CONFLICT (id) DO UPDATE SET name = excluded.name, displayName = excluded.displayName, email = excluded.email`,
-          profile.id, profile.name, profile.displayName, profile.email,
+          `INSERT INTO users (id, name, nameKey, displayName, email, lastActiveAt) VALUES (?, ?, ?, ?, ?, NULL)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, nameKey = excluded.nameKey, displayName = excluded.displayName, email = excluded.email`,
+          profile.id, profile.name, nameKey(profile.name), profile.displayName, profile.email,
         );
       }
     });
@@ -366,6 +369,11 @@ export class SqliteStore implements Store {
       'SELECT * FROM channel_members WHERE channelId = ? AND userId > ? ORDER BY userId LIMIT ?',
       channelId, afterUserId ?? '', limit,
     ).map(toChannelMember);
+  }
+
+  async findChannelMembersByNames(channelId: string, names: readonly string[]) {
+    if (names.length === 0) return [];
+    return this.all<UserRow>(MEMBERS_BY_NAME_KEYS, JSON.stringify([...new Set(names.map(nameKey))]), channelId).map(toUser);
   }
 
   async advanceReadMarker(channelId: string, userId: string, seq: number) {
