@@ -22,7 +22,18 @@ async function openStore(config: Config): Promise<Store> {
     const { timeoutMs, indexBuildWaitMs, sharded } = config.mongodb;
     return openMongoStore(config.mongodbUrl, { timeoutMs, indexBuildWaitMs, sharded });
   }
-  return new SqliteStore(config.sqlitePath);
+  try {
+    return new SqliteStore(config.sqlitePath);
+  } catch (error) {
+    throw new Error(`cannot open the SQLite file ${config.sqlitePath} (SQLITE_PATH): ${fileFailure(error as NodeJS.ErrnoException)}`);
+  }
+}
+
+/** Why a file or its folder cannot be opened, in words for the usual causes. */
+function fileFailure(error: NodeJS.ErrnoException): string {
+  if (error.code === 'EACCES' || error.code === 'EPERM') return `permission denied (${error.message})`;
+  if (error.code === 'EEXIST' || error.code === 'ENOTDIR') return `a part of the path is a file, not a folder (${error.message})`;
+  return error.message;
 }
 
 async function openBus(config: Config, logger: Logger): Promise<EventBus> {

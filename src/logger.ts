@@ -1,13 +1,23 @@
-// The process's structured logger (pino); one per process, children per concern. And the one line
-// each refused or failed request leaves in it.
+// The process's structured logger (pino); one per process, children per concern: JSON lines for
+// machines (production, pipes, files), readable lines (pino-pretty) in a developer's terminal. And
+// the one line each refused or failed request leaves in it.
 import type { GraphQLFormattedError } from 'graphql';
 import pino from 'pino';
+import pretty from 'pino-pretty';
 
 export type Logger = pino.Logger;
 
+export interface LoggerOptions {
+  /** Human-readable lines instead of JSON. */
+  pretty?: boolean;
+}
+
 /** Creates the root logger at the configured level. */
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { pid: process.pid } });
+export function createLogger(level: string, options: LoggerOptions = {}): Logger {
+  const settings = { level, base: { pid: process.pid } };
+  if (!options.pretty) return pino(settings);
+  // Synchronous, so the last lines before an exit are on the terminal.
+  return pino(settings, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
 }
 
 /** A short id that ties a client's error to the log. */

@@ -259,6 +259,8 @@ export function serveGraphQLOverWebSocket(
     maxPayload: limits.socketMessageMaxBytes,
     WebSocket: socketClassFor(limits.socketBacklogMaxBytes),
   });
+  // ws repeats the HTTP server's errors here; the one that matters, failing to listen, reaches app.start().
+  wsServer.on('error', () => {});
   wsServer.on('connection', (socket: GraphQLWebSocket) => {
     socket.cleanUp = protocol.opened(socket, { socket, operations: 0, expiresAt: null, lastStarted: NOTHING_BEFORE });
     socket.on('message', received);

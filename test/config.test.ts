@@ -1,8 +1,7 @@
-// Configuration fails fast with a message naming the bad setting.
+// Configuration fails fast with a message naming the bad setting (a server process says it in one
+// line and exits 1: test/process/startup.test.ts).
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { startServerProcess } from './support/server.ts';
-import { freePort } from './support/redis.ts';
 import webpush from 'web-push';
 
 function vapidKeys() {
@@ -69,11 +68,5 @@ describe('configuration', () => {
       privateKey: keys.VAPID_PRIVATE_KEY,
       subject: 'https://chat.example.com',
     });
-  });
-
-  it('stops a server at start-up with a clear message when a service cannot be reached', async () => {
-    const nobody = await freePort();
-    const start = startServerProcess({ REDIS_URL: `redis://127.0.0.1:${nobody}`, SQLITE_PATH: ':memory:' });
-    await expect(start).rejects.toThrow(`cannot reach Redis at 127.0.0.1:${nobody}`);
   });
 });

@@ -25,6 +25,20 @@ export function deserialize(text: string): unknown {
   });
 }
 
+/** A connection error in words: the usual network causes by their code, else the error's message. */
+function connectionFailure(error: Error): string {
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'connection refused (nothing listens there)',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+    ECONNRESET: 'connection reset',
+  };
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code && reasons[code]) || error.message;
+}
+
 /** How many failed publishes are kept for a retry after Redis is back; older ones are left to the store. */
 const MAX_UNPUBLISHED = 10_000;
 /** How soon a publish that failed while the publisher was (already) ready is tried again. */
@@ -58,6 +72,8 @@ export class RedisBus implements EventBus {
   /** A publish failed since the publisher was last back (later failures are logged quietly). */
   private publishFailed = false;
   private closing = false;
+  /** connect() succeeded: from now on a lost connection is reconnected. */
+  private connected = false;
 
   private constructor(url: string, private readonly logger: Logger) {
     const options = {
@@ -107,9 +123,14 @@ export class RedisBus implements EventBus {
     });
   }
 
-  /** Connects both connections; fails fast with a clear message when Redis cannot be reached. */
+  /** Connects both connections; fails fast, saying why, when Redis cannot be reached. */
   static async connect(url: string, logger: Logger): Promise<RedisBus> {
     const bus = new RedisBus(url, logger);
+    // connect() itself only says "Connection is closed."; the cause came as an 'error' event before.
+    let cause: Error | undefined;
+    const remember = (error: Error) => (cause ??= error);
+    bus.publisher.on('error', remember);
+    bus.subscriber.on('error', remember);
     try {
       await Promise.all([bus.publisher.connect(), bus.subscriber.connect()]);
     } catch (error) {
@@ -117,13 +138,18 @@ export class RedisBus implements EventBus {
       bus.publisher.disconnect();
       bus.subscriber.disconnect();
       const where = new URL(url);
-      throw new Error(`cannot reach Redis at ${where.host}: ${(error as Error).message}`);
+      throw new Error(`cannot reach Redis at ${where.hostname}:${where.port || 6379}: ${connectionFailure(cause ?? (error as Error))}`);
+    } finally {
+      bus.publisher.off('error', remember);
+      bus.subscriber.off('error', remember);
     }
+    bus.connected = true;
     return bus;
   }
 
   private lost(connection: 'publisher' | 'subscriber'): void {
-    if (this.closing) return;
+    // Before connect() has succeeded there is nothing to reconnect: start-up fails instead.
+    if (this.closing || !this.connected) return;
     if (!this.publisherLost && !this.subscriberLost) this.logger.warn({ connection }, 'redis connection lost; reconnecting');
     if (connection === 'publisher') this.publisherLost = true;
     else this.subscriberLost = true;

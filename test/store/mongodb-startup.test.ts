@@ -3,29 +3,18 @@
 // closed port, and a scripted wire-protocol endpoint (test/support/mongo-wire.ts) that the real
 // driver talks to, failing the way a server does; the mingo stand-in plays deployments whose own
 // state makes index creation fail.
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Document } from 'mongodb';
 import { type Answer, scriptedMongo } from '../support/mongo-wire.ts';
 import { MingoDb } from '../support/mingo-db.ts';
 import { shardKeys } from '../../src/store/mongo/layout.ts';
+import { runServerProcessToExit } from '../support/server.ts';
 import { standIn, startOn } from './mongo-stand-in.ts';
 
-/** Runs `src/main.ts` with env until it exits; its exit code and the lines it printed to stderr. */
+/** Runs the compiled server with env until it exits; its exit code and the lines it printed to stderr. */
 async function runToExit(env: Record<string, string>): Promise<{ code: number | null; errors: string[]; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', AUTH_JWT_SECRET: 'test-secret-of-at-least-16-chars', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  clearTimeout(timer);
+  const { code, stdout, stderr } = await runServerProcessToExit(env, 60_000);
   return { code, errors: stderr.split('\n').filter((line) => line !== ''), output: stdout + stderr };
 }
 

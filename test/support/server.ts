@@ -80,20 +80,44 @@ export interface Launch {
 
 const COMPILED: Launch = { cwd: ROOT, args: ['--enable-source-maps', 'dist/src/main.js'] };
 
+/** The environment of a test's server process: loopback, the tests' secret, JSON logs at info. */
+function processEnv(port: number, env: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    AUTH_JWT_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'test',
+    ...env,
+  };
+}
+
+export interface ExitedProcess {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the compiled server until it exits by itself (as a failed start-up does); killed after timeoutMs. */
+export async function runServerProcessToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<ExitedProcess> {
+  const child = spawn(process.execPath, COMPILED.args, { cwd: COMPILED.cwd, env: processEnv(await freePort(), env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
 /** Starts the compiled server as a real process and waits until /ready answers 200. */
 export async function startServerProcess(env: Record<string, string>, launch: Launch = COMPILED): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, launch.args, {
     cwd: launch.cwd,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      AUTH_JWT_SECRET: TEST_SECRET,
-      LOG_LEVEL: 'info',
-      NODE_ENV: 'test',
-      ...env,
-    },
+    env: processEnv(port, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
