@@ -13,7 +13,7 @@ import {
 import { acknowledgeDelivery, markChannelRead, unreadCount } from '../src/services/read-state.ts';
 import type { RequestContext } from '../src/context.ts';
 import type { Channel } from '../src/domain/types.ts';
-import { memberConnection, pageDirection, toConnection } from './pagination.ts';
+import { memberConnection, pageWindow, rangePage, toConnection } from './pagination.ts';
 import { channelName, channelReadState } from './channel-state.ts';
 import { ChannelRef, MessageConnection, MessageRef, OrganizationRef, PER_VIEWER, UserConnection, VIEWER_SPECIFIC, listOfAtMost, perViewer } from './refs.ts';
 
@@ -52,27 +52,27 @@ ChannelRef.implement({
     messages: t.field({
       type: MessageConnection,
       extensions: { ...VIEWER_SPECIFIC, ...listOfAtMost((limits) => limits.pageMax) }, // members only
-      description: 'Messages in seq order. last/before page backwards from the newest; first/after page forwards.',
+      description:
+        'Messages in seq order, paged as the Relay connection spec says: after/before narrow the range, then first takes its oldest and last its newest. last/before page backwards from the newest (the default: the newest 50); first/after page forwards.',
       args: { first: t.arg.int(), after: t.arg.string(), last: t.arg.int(), before: t.arg.string() },
       resolve: async (channel, args, ctx) => {
-        const { backwards, size } = pageDirection(args, ctx.deps.config.limits);
+        const window = pageWindow(args, ctx.deps.config.limits);
         const afterSeq = args.after == null ? undefined : seqCursor.decode(args.after, 'after');
         const beforeSeq = args.before == null ? undefined : seqCursor.decode(args.before, 'before');
         await requireChannelMember(ctx, channel.id);
-        const page = await ctx.deps.store.findMessagesByChannel(channel.id, {
-          afterSeq,
-          beforeSeq,
-          limit: size + 1,
-          newestFirst: backwards,
+        // seqs are 1 … lastSeq without holes: whether a cursor's message exists needs no read.
+        const exists = (seq: number | undefined): seq is number => seq !== undefined && seq >= 1 && seq <= channel.lastSeq;
+        // As the spec's ApplyCursorsToEdges: a cursor narrows the range only when its message is in what is left.
+        const from = exists(afterSeq) ? afterSeq : undefined;
+        const to = exists(beforeSeq) && (from === undefined || beforeSeq > from) ? beforeSeq : undefined;
+        const { nodes, hasPreviousPage, hasNextPage } = await rangePage(window, args, {
+          read: (fromEnd, limit) =>
+            ctx.deps.store.findMessagesByChannel(channel.id, { afterSeq: from, beforeSeq: to, limit, newestFirst: fromEnd }),
+          existsBeforeAfter: () => exists(afterSeq),
+          existsFromBefore: () => exists(beforeSeq),
         });
-        const more = page.length > size;
-        const shown = page.slice(0, size);
-        if (backwards) shown.reverse();
-        for (const message of shown) ctx.loaders.messages.prime(message.id, message);
-        return toConnection(shown, (m) => seqCursor.encode(m.seq), {
-          hasPreviousPage: backwards ? more : (afterSeq ?? 0) > 0,
-          hasNextPage: backwards ? beforeSeq !== undefined && beforeSeq <= channel.lastSeq : more,
-        });
+        for (const message of nodes) ctx.loaders.messages.prime(message.id, message);
+        return toConnection(nodes, (m) => seqCursor.encode(m.seq), { hasPreviousPage, hasNextPage });
       },
     }),
     unreadCount: t.int({

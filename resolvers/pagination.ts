@@ -29,14 +29,66 @@ export function forwardPage(args: PageArgs, limits: Limits, max = limits.pageMax
   return pageSize(args.first, limits, 'first', max);
 }
 
-/** Which way a page of a two-way connection goes, and how many items it holds. */
-export function pageDirection(args: PageArgs, limits: Limits): { backwards: boolean; size: number } {
-  if (args.first != null && args.last != null) throw AppError.badInput('last', 'Ask for first or last, not both');
-  if (args.after != null && args.before != null) throw AppError.badInput('before', 'Give after or before, not both');
-  const backwards = args.last != null || args.before != null || args.first == null;
-  if (backwards && args.after != null) throw AppError.badInput('after', 'after pages forwards: use it with first');
-  if (!backwards && args.before != null) throw AppError.badInput('before', 'before pages backwards: use it with last');
-  return { backwards, size: backwards ? pageSize(args.last, limits, 'last') : pageSize(args.first, limits, 'first') };
+/** How many items to take from each end of the range the cursors leave (null: that end is not asked for). */
+export interface PageWindow {
+  first: number | null;
+  last: number | null;
+}
+
+/**
+ * first and last of a two-way connection, each checked the same way whatever else is given. With
+ * neither, a page of the default size: onwards from after when after is given, else the newest.
+ */
+export function pageWindow(args: PageArgs, limits: Limits, max = limits.pageMax): PageWindow {
+  const first = args.first == null ? null : pageSize(args.first, limits, 'first', max);
+  const last = args.last == null ? null : pageSize(args.last, limits, 'last', max);
+  if (first !== null || last !== null) return { first, last };
+  return args.after != null ? { first: limits.pageDefault, last: null } : { first: null, last: limits.pageDefault };
+}
+
+/** A two-way connection's reads of the range between its cursors, and what it can tell outside it cheaply. */
+export interface RangeSource<T> {
+  /** Up to limit items of the range, oldest first from its start, or newest first from its end. */
+  read(fromEnd: boolean, limit: number): Promise<T[]>;
+  /** Whether items exist at or before the after cursor (the previous page); asked only when after is given. */
+  existsBeforeAfter(): boolean;
+  /** Whether items exist at or after the before cursor (the next page); asked only when before is given. */
+  existsFromBefore(): boolean;
+}
+
+/**
+ * A page as the Relay connection spec's algorithm defines it: after and before narrow the range,
+ * then first takes from its start and last from the end of that; hasPreviousPage and hasNextPage
+ * as its PageInfo section says, exact. One read of the range (two for first and last together).
+ */
+export async function rangePage<T>(
+  window: PageWindow,
+  args: PageArgs,
+  source: RangeSource<T>,
+): Promise<{ nodes: T[]; hasPreviousPage: boolean; hasNextPage: boolean }> {
+  const { first, last } = window;
+  let nodes: T[];
+  let moreThanFirst = false;
+  let moreThanLast = false;
+  if (first !== null) {
+    const page = await source.read(false, first + 1);
+    moreThanFirst = page.length > first;
+    nodes = page.slice(0, first);
+    if (last !== null) {
+      // The spec asks whether the whole range, not the first items of it, holds more than last.
+      moreThanLast = nodes.length > last || (moreThanFirst && (first >= last || (await source.read(false, last + 1)).length > last));
+      nodes = nodes.slice(Math.max(0, nodes.length - last));
+    }
+  } else {
+    const newest = await source.read(true, last! + 1);
+    moreThanLast = newest.length > last!;
+    nodes = newest.slice(0, last!).reverse();
+  }
+  return {
+    nodes,
+    hasPreviousPage: last !== null ? moreThanLast : args.after != null && source.existsBeforeAfter(),
+    hasNextPage: first !== null ? moreThanFirst : args.before != null && source.existsFromBefore(),
+  };
 }
 
 /** A page of members (of an organization or a channel), ordered by user id, as users. */

@@ -38,7 +38,7 @@ export type Channel = Node & {
   members: UserConnection;
   /** Unread messages that mention the viewer, directly or through mentionsChannel. */
   mentionCount: Scalars['Int']['output'];
-  /** Messages in seq order. last/before page backwards from the newest; first/after page forwards. */
+  /** Messages in seq order, paged as the Relay connection spec says: after/before narrow the range, then first takes its oldest and last its newest. last/before page backwards from the newest (the default: the newest 50); first/after page forwards. */
   messages: MessageConnection;
   /** For DIRECT channels, the other member's name as the viewer sees it. */
   name: Scalars['String']['output'];
