@@ -76,6 +76,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface Launch {
   cwd: string;
   args: string[];
+  /** How long the process may take to answer /ready (60 s unless told). */
+  readyWithinMs?: number;
 }
 
 const COMPILED: Launch = { cwd: ROOT, args: ['--enable-source-maps', 'dist/src/main.js'] };
@@ -126,7 +128,7 @@ export async function startServerProcess(env: Record<string, string>, launch: La
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const base = `http://127.0.0.1:${port}`;
   // Generous: on a loaded 2-core machine several processes may be starting at once.
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + (launch.readyWithinMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     const ready = await fetch(`${base}/ready`).then((r) => r.ok, () => false);
