@@ -247,10 +247,21 @@ class GraphiQLWindow {
     const before = await this.resultText();
     await this.start(operation);
     await expect.poll(async () => (await this.button.getAttribute('aria-label')) ?? '', { timeout: 30_000 }).toMatch(/^Execute query/);
-    await expect.poll(() => this.resultText(), { timeout: 30_000 }).not.toBe(before);
-    const result = JSON.parse(await this.resultText()) as { data?: unknown; errors?: unknown };
-    expect(result.errors, operation).toBeUndefined();
-    return result.data;
+    // The pane fills in as the editor renders it: read it once it holds a new, whole result.
+    let result: { data?: unknown; errors?: unknown } | undefined;
+    const shown = async () => {
+      const text = await this.resultText();
+      if (text === before) return false;
+      try {
+        result = JSON.parse(text) as { data?: unknown; errors?: unknown };
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(shown, { timeout: 30_000 }).toBe(true);
+    expect(result!.errors, operation).toBeUndefined();
+    return result!.data;
   }
 
   /** Presses the button while a subscription runs (it reads "Stop query" then). */
