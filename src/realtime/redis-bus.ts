@@ -220,6 +220,9 @@ export class RedisBus implements EventBus {
   async close(): Promise<void> {
     this.closing = true;
     if (this.republishTimer) clearTimeout(this.republishTimer);
+    // Feeds closing just before sent UNSUBSCRIBEs whose promises nobody holds: a PING behind them
+    // is answered after them, so none is still waiting (and rejected unhandled) when the socket goes.
+    if (this.subscriber.status === 'ready') await this.subscriber.ping().catch(() => undefined);
     this.publisher.disconnect();
     this.subscriber.disconnect();
   }
