@@ -2,12 +2,7 @@
 // pending, by invitee (the partial invitations_pending index).
 import type { Invitation, InvitationStatus } from '../../domain/types.ts';
 import { type InvitationRow, toInvitation } from './rows.ts';
-
-/** The SQLite store's statement helpers (prepared once per store). */
-export interface Sql {
-  all<Row>(text: string, ...params: unknown[]): Row[];
-  get<Row>(text: string, ...params: unknown[]): Row | undefined;
-}
+import type { Sql } from './sql.ts';
 
 /** Inside a unit: stores the invitation as pending, or reopens a revoked one; else returns the pair's invitation as it is. */
 export function open(sql: Sql, invitation: Invitation): { invitation: Invitation; opened: boolean } {
