@@ -119,6 +119,39 @@ export async function waitReady(server: ServerProcess, path: string, timeoutMs: 
   throw new Error(`${server.label} was not ready within ${timeoutMs} ms: ${server.tail.slice(-5).join(' | ')}`);
 }
 
+/**
+ * Starts servers on free ports and waits until each answers 200 on `path`. A port found free can
+ * be taken by another program before the server listens on it (tests running beside the bench):
+ * a server that exits saying so is started again on another port, up to three times.
+ */
+export async function startReady(
+  servers: { label: string; script: string; env: Record<string, string> }[],
+  path: string,
+  timeoutMs: number,
+): Promise<ServerProcess[]> {
+  const started: ServerProcess[] = [];
+  const startOne = async ({ label, script, env }: (typeof servers)[number]): Promise<ServerProcess> => {
+    for (let attempt = 1; ; attempt++) {
+      const server = await startNode(label, script, await freePort(), env);
+      started.push(server);
+      try {
+        await waitReady(server, path, timeoutMs);
+        return server;
+      } catch (error) {
+        const portTaken = server.tail.some((line) => /already in use|EADDRINUSE/.test(line));
+        if (!portTaken || attempt >= 3) throw error;
+        process.stderr.write(`  [${label}] its port was taken meanwhile; starting it on another\n`);
+      }
+    }
+  };
+  try {
+    return await Promise.all(servers.map(startOne));
+  } catch (error) {
+    await Promise.all(started.map((server) => stop(server.child)));
+    throw error;
+  }
+}
+
 /** Resolves when the process has exited, or after timeoutMs, whichever comes first. */
 export function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

@@ -10,7 +10,7 @@ import { MessageAddedDocument, SendMessageDocument, ViewerEventsDocument } from 
 import { toGlobalId } from '../../src/domain/ids.ts';
 import { GraphQLClient, documentText, mintToken } from '../lib/graphql.ts';
 import { progress } from '../lib/log.ts';
-import { freePort, repoRoot, startNode, stop, waitReady, type ServerProcess } from '../lib/proc.ts';
+import { repoRoot, startReady, stop, type ServerProcess } from '../lib/proc.ts';
 import { BENCH_ADMIN, benchUser, type BenchUser, type SeedPlan, type SeedResults } from '../seed/plans.ts';
 import { seed } from '../seed/seed.ts';
 import type { Deployment, System, Workload } from './types.ts';
@@ -48,14 +48,13 @@ export async function startOurs<P extends SeedPlan>(processes: number, redisUrl:
     // The best case's subscribers are a few users with hundreds of connections each.
     WS_SOCKETS_PER_USER: '1000000',
   };
-  const servers: ServerProcess[] = [];
+  let servers: ServerProcess[];
   let seeded: SeedResults[P['kind']];
   try {
     seeded = await seed(env.SQLITE_PATH, plan);
-    for (let i = 0; i < processes; i++) servers.push(await startNode(`ours#${i}`, 'src/main.ts', await freePort(), env));
-    await Promise.all(servers.map((server) => waitReady(server, '/ready', 90_000)));
+    const labelled = Array.from({ length: processes }, (_, i) => ({ label: `ours#${i}`, script: 'src/main.ts', env }));
+    servers = await startReady(labelled, '/ready', 90_000); // stops what it started when one fails
   } catch (error) {
-    await Promise.all(servers.map((server) => stop(server.child)));
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }

@@ -1,6 +1,6 @@
 // The two peers, started from bench/peers/: both take POST /publish?c=<channel> to send.
 import { post } from '../lib/http.ts';
-import { freePort, startNode, stop, waitReady, type ServerProcess } from '../lib/proc.ts';
+import { startReady, stop } from '../lib/proc.ts';
 import type { Deployment, System, SystemName } from './types.ts';
 
 const CHANNEL = 'general';
@@ -12,16 +12,11 @@ function peer(name: SystemName, label: string, script: string, protocol: System[
     protocol,
     unavailable: () => undefined,
     async start({ processes, redisUrl }) {
-      const servers: ServerProcess[] = [];
-      for (let i = 0; i < processes; i++) {
-        servers.push(await startNode(`${label}#${i}`, script, await freePort(), { REDIS_URL: redisUrl }));
-      }
-      try {
-        await Promise.all(servers.map((server) => waitReady(server, '/ready', 30_000)));
-      } catch (error) {
-        await Promise.all(servers.map((server) => stop(server.child)));
-        throw error;
-      }
+      const servers = await startReady(
+        Array.from({ length: processes }, (_, i) => ({ label: `${label}#${i}`, script, env: { REDIS_URL: redisUrl } })),
+        '/ready',
+        30_000,
+      );
       const publishUrl = `http://127.0.0.1:${servers[0]!.port}/publish?c=${CHANNEL}`;
       const deployment: Deployment = {
         servers,
