@@ -79,6 +79,9 @@ export function redisRateLimits(url: string, rates: Record<WriteKind, RateLimit>
   // No offline queue and a short timeout: a write must not wait for Redis to come back.
   const redis = new Redis(url, {
     enableOfflineQueue: false,
+    // Every write consumes a point: the checks of writes arriving together go out in one write
+    // to Redis (one syscall each cost a tenth of a send's CPU).
+    enableAutoPipelining: true,
     commandTimeout: 500,
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
