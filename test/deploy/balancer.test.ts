@@ -69,18 +69,22 @@ describe.skipIf(missing !== null)('behind HAProxy (deploy/haproxy.cfg)', () => {
     const sender = steadySender(users.ann!, generalId, 'kill');
     await waitUntil(() => following.every((l) => l.received.length >= 20), 'messages flowing to every listener');
     await cluster.processes[victim]!.kill();
-    await haproxy.waitFor(`chat-${victim + 1}`, 'DOWN');
-    await waitUntil(async () => (await subscriptionsOn(survivors)) === following.length, 'every listener subscribed again on the surviving processes');
-    const sentAtKill = sender.sent.length;
-    await waitUntil(() => sender.sent.length >= sentAtKill + 20, 'sends going on after the kill');
-    await sender.stop();
+    try {
+      await haproxy.waitFor(`chat-${victim + 1}`, 'DOWN');
+      await waitUntil(async () => (await subscriptionsOn(survivors)) === following.length, 'every listener subscribed again on the surviving processes');
+      const sentAtKill = sender.sent.length;
+      await waitUntil(() => sender.sent.length >= sentAtKill + 20, 'sends going on after the kill');
+      await sender.stop();
 
-    const stored = await expectNothingLostOrTwice(users.ann!, generalId, sender.sent, following);
-    expect(following.filter((l) => l.connections() > 1)).toHaveLength(counts[victim]!);
-    console.log(`kill -9: ${stored.length} messages, ${counts[victim]} of ${following.length} listeners reconnected; sends retried: ${JSON.stringify(Object.fromEntries(sender.retries))}`);
-
-    await cluster.restart(victim);
-    await haproxy.waitFor(`chat-${victim + 1}`, 'UP');
+      const stored = await expectNothingLostOrTwice(users.ann!, generalId, sender.sent, following);
+      expect(following.filter((l) => l.connections() > 1)).toHaveLength(counts[victim]!);
+      console.log(`kill -9: ${stored.length} messages, ${counts[victim]} of ${following.length} listeners reconnected; sends retried: ${JSON.stringify(Object.fromEntries(sender.retries))}`);
+    } finally {
+      // The next test starts with all three up, whatever happened here.
+      await sender.stop().catch(() => {});
+      await cluster.restart(victim);
+      await haproxy.waitFor(`chat-${victim + 1}`, 'UP');
+    }
   });
 
   it('a rolling restart of every process under a steady send load loses and duplicates nothing', { timeout: 180_000 }, async () => {
