@@ -17,8 +17,17 @@ import { type ServerContext, serveGraphQLOverWebSocket } from './websocket.ts';
 export interface App {
   /** Listens on config.port (0 = any free port); resolves with the port. */
   start(): Promise<number>;
-  /** Closes sockets, then HTTP; the deps are the caller's to close. */
-  stop(): Promise<void>;
+  /**
+   * From now on /ready answers 503 (draining) while everything else is served as before, so a
+   * load balancer's health check takes the process out before its connections are closed.
+   */
+  drain(): void;
+  /**
+   * Closes every WebSocket (1001: clients reconnect elsewhere), stops accepting connections, lets
+   * the HTTP requests in flight finish for up to graceMs, then closes what is left. The deps are
+   * the caller's to close.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -65,11 +74,25 @@ export function buildApp(deps: AppDeps): App {
     context: async (initial) => createContext(deps, initial.extra?.viewer ?? (await authentication.viewerOf(initial.request))),
   });
 
-  const server = createServer((req, res) => void route(req, res));
+  let draining = false;
+  /** Once stopping: requests still being answered, and who waits for the last of them. */
+  let stopping = false;
+  let inFlight = 0;
+  let lastAnswered: (() => void) | null = null;
+  const server = createServer((req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      if (--inFlight === 0) lastAnswered?.();
+    });
+    // A request on a kept-alive connection after stop(): answered, and the client told to reconnect.
+    if (stopping) res.setHeader('connection', 'close');
+    void route(req, res);
+  });
   async function route(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return reply(res, 200, { status: 'ok' });
     if (path === '/ready') {
+      if (draining) return reply(res, 503, { ready: false, status: 'draining: shutting down, send new connections elsewhere' });
       const checks = await readiness();
       return reply(res, checks.ready ? 200 : 503, checks);
     }
@@ -105,10 +128,27 @@ export function buildApp(deps: AppDeps): App {
           resolve((server.address() as AddressInfo).port);
         });
       }),
-    async stop() {
+    drain() {
+      draining = true;
+    },
+    async stop(graceMs = 0) {
+      draining = true;
+      stopping = true;
       await webSocket.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0 && graceMs > 0) {
+        logger.info({ requests: inFlight, graceMs }, 'letting the HTTP requests in flight finish');
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          lastAnswered = resolve;
+          timer = setTimeout(resolve, graceMs);
+        });
+        clearTimeout(timer);
+      }
+      if (inFlight > 0) logger.warn({ requests: inFlight }, 'closing the connections of HTTP requests still unanswered');
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
     },
   };
 }

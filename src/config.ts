@@ -114,6 +114,8 @@ export interface Config {
   feedGapFillMs: number;
   /** graphql-ws keep-alive ping interval; dead sockets are found within two of these. */
   keepAliveMs: number;
+  /** SIGTERM: how long /ready answers 503 before connections close, and how long requests in flight may then take. */
+  shutdown: { delayMs: number; graceMs: number };
   logLevel: string;
   production: boolean;
   limits: Limits;
@@ -235,6 +237,12 @@ export function loadConfig(env: Env = process.env): Config {
     presenceSweepMs: integer(env, 'PRESENCE_SWEEP_MS', 2_000, 50, 600_000),
     feedGapFillMs: integer(env, 'FEED_GAP_FILL_MS', 100, 1, 60_000),
     keepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 100, 600_000),
+    // Long enough for a load balancer's health check to see /ready fail (HAProxy in deploy/: 2 s x 2);
+    // a developer's Ctrl-C stops at once.
+    shutdown: {
+      delayMs: integer(env, 'SHUTDOWN_DELAY_MS', production ? 5000 : 0, 0, 600_000),
+      graceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    },
     logLevel,
     production,
     limits: {

@@ -47,13 +47,25 @@ async function main(): Promise<void> {
     `chat server listening on http://localhost:${port}/graphql (store: ${config.mongodbUrl ? 'mongodb' : config.sqlitePath}, bus: ${deps.bus.kind})`,
   );
 
-  let stopping = false;
+  // SIGTERM drains: /ready fails at once and the process keeps serving for SHUTDOWN_DELAY_MS, so
+  // the load balancer stops sending it new connections before any is closed; then every
+  // WebSocket is closed with 1001 (its client reconnects through the balancer, to another
+  // process, and resumes with afterSeq), requests in flight finish, and the store and bus close.
+  let draining = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
+    if (draining) {
+      logger.warn({ signal }, 'second signal while draining: exiting at once');
+      process.exit(1);
+    }
+    draining = true;
+    const { delayMs, graceMs } = config.shutdown;
+    logger.info({ signal, delayMs }, 'draining: /ready answers 503, still serving until the load balancer has noticed');
+    app.drain();
     try {
-      await app.stop();
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      logger.info('closing WebSockets (1001) and refusing new connections');
+      await app.stop(graceMs);
+      logger.info('connections closed; closing the store and the bus');
       await closeDeps(deps);
       logger.info('stopped');
       process.exit(0);

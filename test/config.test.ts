@@ -27,6 +27,12 @@ describe('configuration', () => {
     expect(config.limits).toMatchObject({ httpBodyMaxBytes: 1024 * 1024, queryTokensMax: 2000, queryDepthMax: 12, queryCostMax: 25_000, socketsPerUser: 30 });
   });
 
+  it('drains for 5 s on SIGTERM in production, so a load balancer sees /ready fail first; stops at once on a developer machine', () => {
+    expect(loadConfig({}).shutdown).toEqual({ delayMs: 0, graceMs: 10_000 });
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-0123' }).shutdown).toEqual({ delayMs: 5000, graceMs: 10_000 });
+    expect(loadConfig({ SHUTDOWN_DELAY_MS: '1500', SHUTDOWN_GRACE_MS: '0' }).shutdown).toEqual({ delayMs: 1500, graceMs: 0 });
+  });
+
   it('reads every limit from its variable', () => {
     const { limits } = loadConfig({ QUERY_COST_MAX: '1000', QUERY_TOKENS_MAX: '500', QUERY_ALIASES_MAX: '5', ENTITIES_MAX: '10', WS_SOCKETS_PER_USER: '2' });
     expect(limits).toMatchObject({ queryCostMax: 1000, queryTokensMax: 500, aliasesMax: 5, entitiesMax: 10, socketsPerUser: 2 });
@@ -43,6 +49,7 @@ describe('configuration', () => {
     [{ MONGODB_TIMEOUT_MS: '0' }, 'MONGODB_TIMEOUT_MS must be an integer from 100'],
     [{ PRESENCE_GRACE_MS: '-1' }, 'PRESENCE_GRACE_MS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    [{ SHUTDOWN_DELAY_MS: '5s' }, 'SHUTDOWN_DELAY_MS must be an integer'],
     [{ ORGANIZATION_RATE_LIMIT: '0' }, 'ORGANIZATION_RATE_LIMIT must be an integer'],
     [{ MARKER_RATE_LIMIT: 'many' }, 'MARKER_RATE_LIMIT must be an integer'],
     [{ VAPID_PUBLIC_KEY: 'BKey' }, 'VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT must be set together'],

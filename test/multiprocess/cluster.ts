@@ -21,6 +21,8 @@ export interface Cluster {
   processes: ServerProcess[];
   /** The last lines each process has logged (for a failing test's report). */
   logs(): string;
+  /** Starts process `index` again (after it stopped or was killed) on the same port, store and Redis. */
+  restart(index: number): Promise<ServerProcess>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,10 @@ export async function startCluster(count: number, env: Record<string, string> = 
     redis,
     processes,
     logs: () => processes.map((p, i) => `--- process ${i} (pid ${p.child.pid}) ---\n${p.output().slice(-4000)}`).join('\n'),
+    async restart(index) {
+      processes[index] = await startPatiently({ ...shared, PORT: String(processes[index]!.port) });
+      return processes[index]!;
+    },
     async stop() {
       await Promise.all(processes.map((p) => p.stop()));
       await redis.stop();

@@ -107,7 +107,7 @@ describe('logs', () => {
     const development = await inTerminal({ NODE_ENV: 'development' });
     expect(development).toMatch(/INFO.*chat server listening on http:\/\/localhost:\d+\/graphql/);
     expect(development).not.toContain('"msg"');
-    const production = await inTerminal({ NODE_ENV: 'production' });
+    const production = await inTerminal({ NODE_ENV: 'production', SHUTDOWN_DELAY_MS: '0' });
     expect(production).toMatch(/"msg":"chat server listening on/);
   });
 });

@@ -114,9 +114,9 @@ export async function runServerProcessToExit(env: Record<string, string>, timeou
   return { code, stdout, stderr };
 }
 
-/** Starts the compiled server as a real process and waits until /ready answers 200. */
+/** Starts the compiled server as a real process and waits until /ready answers 200 (on env.PORT, else a free port). */
 export async function startServerProcess(env: Record<string, string>, launch: Launch = COMPILED): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, launch.args, {
     cwd: launch.cwd,
     env: processEnv(port, env),
