@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { EventBus, Unsubscribe } from './bus.ts';
 import type { Topic } from './events.ts';
+import { SubscriberConnection } from './redis-subscriber.ts';
 
 /** JSON that keeps Dates: a Date becomes {"$date": ms} (a text that looks like a date stays text). */
 export function serialize(payload: unknown): string {
@@ -91,7 +92,8 @@ export class RedisBus implements EventBus {
     this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.pubsub = new RedisPubSub({
       publisher: this.publisher,
-      subscriber: this.subscriber,
+      // RedisPubSub uses only on(), (un)subscribe() and p(un)subscribe() of its subscriber.
+      subscriber: new SubscriberConnection(this.subscriber, logger) as unknown as Redis,
       serializer: serialize,
       deserializer: (text) => deserialize(text.toString()) as Record<string, unknown>,
     });
