@@ -100,6 +100,8 @@ export interface Config {
   mongodb: MongoSettings;
   sqlitePath: string;
   redisUrl: string | undefined;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); undefined: single-node Redis or none. */
+  redisClusterNodes: RedisNode[] | undefined;
   jwtSecret: string;
   /** True when the secret is the built-in development one (a warning is logged). */
   jwtSecretIsDevelopment: boolean;
@@ -153,6 +155,27 @@ function optionalUrl(env: Env, name: string, protocols: string[]): string | unde
     throw new ConfigError(`${name} must start with ${protocols.join(' or ')}, got "${url.protocol}"`);
   }
   return raw;
+}
+
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** REDIS_CLUSTER_NODES: `host:port,host:port,…`, the seeds the cluster's map is first read from. */
+function clusterNodes(env: Env): RedisNode[] | undefined {
+  const raw = env.REDIS_CLUSTER_NODES;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (env.REDIS_URL) throw new ConfigError('set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  return raw.split(',').map((entry) => {
+    const text = entry.trim();
+    const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):(\d{1,5})$/.exec(text);
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || port < 1 || port > 65535) {
+      throw new ConfigError(`REDIS_CLUSTER_NODES must be host:port pairs separated by commas, got "${text}" in "${raw}"`);
+    }
+    return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+  });
 }
 
 const MINUTE_MS = 60_000;
@@ -229,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     sqlitePath: env.SQLITE_PATH || 'data/chat.db',
     redisUrl: optionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisClusterNodes: clusterNodes(env),
     jwtSecret: secret ?? DEVELOPMENT_JWT_SECRET,
     jwtSecretIsDevelopment: secret === undefined,
     allowTokensWithoutExpiry: oneOf(env, 'AUTH_ALLOW_TOKENS_WITHOUT_EXP', ['true', 'false'] as const, 'false') === 'true',

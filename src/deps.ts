@@ -9,9 +9,13 @@ import { PushService } from './push/service.ts';
 import { type EventBus, InProcessBus } from './realtime/bus.ts';
 import { ChannelFeeds } from './realtime/feeds.ts';
 import { InProcessPresence, type PresenceTracker } from './realtime/presence.ts';
+import { Redis } from 'ioredis';
+import { clusterLayout, singleNodeLayout } from './realtime/presence-layout.ts';
 import { RedisBus } from './realtime/redis-bus.ts';
 import { RedisPresence } from './realtime/redis-presence.ts';
-import { type RateLimits, localRateLimits, redisRateLimits } from './services/rate-limit.ts';
+import { clusterClient } from './redis-cluster/connect.ts';
+import { ShardedBus } from './redis-cluster/sharded-bus.ts';
+import { RATE_LIMIT_REDIS_OPTIONS, type RateLimits, localRateLimits, redisRateLimits } from './services/rate-limit.ts';
 import { SqliteStore } from './store/sqlite/sqlite-store.ts';
 import { instrumentStore } from './store/instrumented.ts';
 import type { Store } from './store/store.ts';
@@ -36,28 +40,35 @@ function fileFailure(error: NodeJS.ErrnoException): string {
   return error.message;
 }
 
+/** The bus: in-process, Redis pub/sub, or a Redis Cluster's sharded pub/sub (the one to fail when Redis is out of reach). */
 async function openBus(config: Config, logger: Logger): Promise<EventBus> {
+  if (config.redisClusterNodes) return ShardedBus.connect(config.redisClusterNodes, logger);
   return config.redisUrl ? RedisBus.connect(config.redisUrl, logger) : new InProcessBus();
 }
 
 /** Presence of this process alone, or (with Redis) shared by every process on its own connection. */
 function createPresence(config: Config, bus: EventBus, store: Store, logger: Logger): PresenceTracker {
-  if (config.redisUrl) {
-    return new RedisPresence(
-      config.redisUrl,
-      bus,
-      store,
-      { graceMs: config.presenceGraceMs, ttlMs: config.presenceTtlMs, sweepMs: config.presenceSweepMs },
-      logger,
-    );
+  const options = { graceMs: config.presenceGraceMs, ttlMs: config.presenceTtlMs, sweepMs: config.presenceSweepMs };
+  const retries = { maxRetriesPerRequest: 2, retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000) };
+  if (config.redisClusterNodes) {
+    const cluster = clusterClient(config.redisClusterNodes, { redisOptions: { maxRetriesPerRequest: 2 } });
+    void cluster.connect().catch(() => undefined); // the bus has reached the cluster; a later loss is retried
+    return new RedisPresence(cluster, clusterLayout, bus, store, options, logger);
   }
+  if (config.redisUrl) return new RedisPresence(new Redis(config.redisUrl, retries), singleNodeLayout, bus, store, options, logger);
   return new InProcessPresence(bus, store, config.presenceGraceMs, logger);
 }
 
 /** The write rates counted by every process through Redis, or by this process alone. */
 function createRateLimits(config: Config, logger: Logger): RateLimits {
   const { rates } = config.limits;
-  return config.redisUrl ? redisRateLimits(config.redisUrl, rates, logger) : localRateLimits(rates);
+  if (config.redisClusterNodes) {
+    const { commandTimeout, maxRetriesPerRequest } = RATE_LIMIT_REDIS_OPTIONS;
+    const cluster = clusterClient(config.redisClusterNodes, { enableOfflineQueue: false, redisOptions: { commandTimeout, maxRetriesPerRequest } });
+    void cluster.connect().catch(() => undefined);
+    return redisRateLimits(cluster, rates, logger);
+  }
+  return config.redisUrl ? redisRateLimits(new Redis(config.redisUrl, RATE_LIMIT_REDIS_OPTIONS), rates, logger) : localRateLimits(rates);
 }
 
 /**

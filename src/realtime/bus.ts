@@ -5,7 +5,7 @@ import type { Topic } from './events.ts';
 export type Unsubscribe = () => Promise<void>;
 
 export interface EventBus {
-  readonly kind: 'in-process' | 'redis';
+  readonly kind: 'in-process' | 'redis' | 'redis-cluster';
   /** Publishes to every subscriber of the topic, in this process and others. */
   publish<P>(topic: Topic<P>, payload: P): Promise<void>;
   /** Calls onEvent for each payload published to the topic until the returned function is called. */

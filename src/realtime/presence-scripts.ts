@@ -1,27 +1,27 @@
-// The keys and Lua scripts of presence on Redis (redis-presence.ts). Each transition is one script,
-// so two processes never both publish it. Times are Redis TIME in ms: the processes' clocks never
-// matter.
+// The Lua scripts of presence on Redis (redis-presence.ts); the keys they touch are in
+// presence-layout.ts. Each transition is one script, so two processes never both publish it. Times
+// are Redis TIME in ms: the processes' clocks never matter.
 //
-//   presence:devices:{userId}  sorted set: `${deviceId}#${processId}` → expiry. Each process refreshes
-//                              its own entries every third of the TTL; a dead process's expire.
-//   presence:online            sorted set: userId → the latest expiry among the user's devices.
-//   presence:pending           sorted set: userId → when the grace ends (the last device went).
-//   presence:offline:{userId}  set for a while once OFFLINE has been published for the user, so the
-//                              process whose device left knows the going-offline was settled.
-//   presence:seq               the order of the changes published (subscribers drop older ones).
-//                              It never falls below Redis TIME in µs, so it survives a data loss.
+//   devices of a user   sorted set: `${deviceId}#${processId}` → expiry. Each process refreshes
+//                       its own entries every third of the TTL; a dead process's expire.
+//   online              sorted set: userId → the latest expiry among the user's devices.
+//   pending             sorted set: userId → when the grace ends (the last device went).
+//   offline of a user   set for a while once OFFLINE has been published for the user, so the
+//                       process whose device left knows the going-offline was settled.
+//   seq                 the order of the changes published (subscribers drop older ones).
+//                       It never falls below Redis TIME in µs, so it survives a data loss.
 //
 // Redis may lose all of this (a restart without persistence). The processes write back the devices
 // they hold with their next refresh; a user whose last device left is taken OFFLINE by the process
 // that saw it leave, even when nothing in Redis remembers the user any more.
+import { singleNodeLayout } from './presence-layout.ts';
 
+/** The single-node key names. */
 export const presenceKeys = {
-  devices: (userId: string) => `presence:devices:${userId}`,
-  offline: (userId: string) => `presence:offline:${userId}`,
-  online: 'presence:online',
-  pending: 'presence:pending',
-  seq: 'presence:seq',
-  sweepLock: 'presence:sweep-lock',
+  devices: singleNodeLayout.devices,
+  offline: singleNodeLayout.offline,
+  ...singleNodeLayout.shards[0]!,
+  sweepLock: singleNodeLayout.sweepLock,
 };
 
 const NOW = `local t = redis.call('TIME')

@@ -8,7 +8,7 @@ import { DeviceLog } from './device-log.ts';
 import { topics } from './events.ts';
 
 export interface PresenceTracker {
-  readonly kind: 'in-process' | 'redis';
+  readonly kind: 'in-process' | 'redis' | 'redis-cluster';
   /** A device of the user connected (a graphql-ws connection was acknowledged). */
   deviceConnected(userId: string, deviceId: string): Promise<void>;
   /** That device's connection closed or died. */

@@ -27,7 +27,7 @@ export function deserialize(text: string): unknown {
 }
 
 /** A connection error in words: the usual network causes by their code, else the error's message. */
-function connectionFailure(error: Error): string {
+export function connectionFailure(error: Error): string {
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'connection refused (nothing listens there)',
     ENOTFOUND: 'host not found',
@@ -52,7 +52,7 @@ const REPUBLISH_DELAY_MS = 500;
  * events (read markers, membership) are not repeated: a stale one arriving after a newer one would
  * mislead.
  */
-function isRepeatable(payload: unknown): boolean {
+export function isRepeatable(payload: unknown): boolean {
   if (typeof payload !== 'object' || payload === null) return false;
   if ('kind' in payload) return payload.kind === 'messageAdded';
   return 'status' in payload && 'seq' in payload && typeof payload.seq === 'number';

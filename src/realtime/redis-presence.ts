@@ -3,9 +3,9 @@
 // the user was in neither; OFFLINE when a due `pending` entry is settled. The process whose device
 // left settles that entry after the grace; the sweeper (one process at a time, behind a short lock)
 // settles the entries of processes that died, and moves users whose devices all expired from
-// `online` to `pending`.
+// `online` to `pending`. On a Redis Cluster the same runs on the shards of presence-layout.ts.
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './bus.ts';
@@ -13,7 +13,8 @@ import { TurnBatch } from '../batching.ts';
 import { DeviceLog } from './device-log.ts';
 import { type PresenceChange, topics } from './events.ts';
 import type { PresenceTracker } from './presence.ts';
-import { DUE, EXPIRE, LEAVE, SETTLE, TOUCH, presenceKeys } from './presence-scripts.ts';
+import { type PresenceLayout, byShard } from './presence-layout.ts';
+import { DUE, EXPIRE, LEAVE, SETTLE, TOUCH } from './presence-scripts.ts';
 
 export { presenceKeys } from './presence-scripts.ts';
 
@@ -29,10 +30,9 @@ export interface RedisPresenceOptions {
 }
 
 export class RedisPresence implements PresenceTracker {
-  readonly kind = 'redis' as const;
+  readonly kind: 'redis' | 'redis-cluster';
   /** Distinguishes this process's entries from another's for the same device. */
   readonly processId = randomUUID();
-  private readonly redis: Redis;
   /** userId → deviceId → open connections of this process. */
   private readonly local = new Map<string, Map<string, number>>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
@@ -51,16 +51,15 @@ export class RedisPresence implements PresenceTracker {
   private readonly arrivals: TurnBatch<readonly [userId: string, deviceId: string], number>;
 
   constructor(
-    url: string,
+    /** Presence's own connection: a single Redis, or a cluster laid out in shards. */
+    private readonly redis: Redis | Cluster,
+    private readonly layout: PresenceLayout,
     private readonly bus: EventBus,
     private readonly store: Store,
     private readonly options: RedisPresenceOptions,
     private readonly logger: Logger,
   ) {
-    this.redis = new Redis(url, {
-      maxRetriesPerRequest: 2,
-      retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
-    });
+    this.kind = 'isCluster' in redis && redis.isCluster ? 'redis-cluster' : 'redis';
     this.redis.on('error', (error) => logger.debug({ err: error }, 'presence redis connection error'));
     // Longer than any owner's settle can come after a sweeper's, so an OFFLINE is not said twice.
     this.offlineMarkMs = Math.max(60_000, 2 * (options.ttlMs + options.graceMs));
@@ -98,15 +97,23 @@ export class RedisPresence implements PresenceTracker {
    * of the calls); resolves with the seq of an ONLINE to publish (or 0) for each.
    */
   private async touch(entries: readonly (readonly [userId: string, deviceId: string])[]): Promise<number[]> {
-    const { devices, offline, online, pending, seq } = presenceKeys;
-    const keys = [online, pending, seq, ...entries.map(([userId]) => devices(userId)), ...entries.map(([userId]) => offline(userId))];
-    const args = entries.flatMap(([userId, deviceId]) => [this.member(deviceId), userId]);
-    const seqs = (await this.redis.eval(TOUCH, keys.length, ...keys, this.options.ttlMs, ...args)) as unknown[];
-    return seqs.map(Number);
+    // One script per shard: its keys share the shard's slot.
+    const { devices, offline } = this.layout;
+    const seqsOf = new Map<readonly [string, string], number>();
+    const touches = [...byShard(this.layout, entries, ([userId]) => userId)].map(async ([shard, batch]) => {
+      const { online, pending, seq } = this.layout.shards[shard]!;
+      const keys = [online, pending, seq, ...batch.map(([userId]) => devices(userId)), ...batch.map(([userId]) => offline(userId))];
+      const args = batch.flatMap(([userId, deviceId]) => [this.member(deviceId), userId]);
+      const seqs = (await this.redis.eval(TOUCH, keys.length, ...keys, this.options.ttlMs, ...args)) as unknown[];
+      batch.forEach((entry, i) => seqsOf.set(entry, Number(seqs[i])));
+    });
+    await Promise.all(touches);
+    return entries.map((entry) => seqsOf.get(entry) ?? 0);
   }
 
   private leave(userId: string, deviceId: string): Promise<unknown> {
-    const { devices, offline, online, pending } = presenceKeys;
+    const { devices, offline } = this.layout;
+    const { online, pending } = this.layout.shards[this.layout.shardOf(userId)]!;
     return this.redis.eval(LEAVE, 4, devices(userId), online, pending, offline(userId), this.member(deviceId), userId, this.options.graceMs);
   }
 
@@ -171,13 +178,17 @@ export class RedisPresence implements PresenceTracker {
 
   async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
     if (userIds.length === 0) return new Set();
-    const ids = [...userIds];
-    // One round trip whatever the number of users.
-    const results = await this.redis.pipeline().zmscore(presenceKeys.online, ...ids).zmscore(presenceKeys.pending, ...ids).exec();
-    if (!results) throw new Error('presence lookup was aborted');
-    const [[onlineError, inOnline], [pendingError, inPending]] = results as [[Error | null, (string | null)[]], [Error | null, (string | null)[]]];
-    if (onlineError || pendingError) throw onlineError ?? pendingError;
-    return new Set(ids.filter((_id, i) => inOnline[i] !== null || inPending[i] !== null));
+    // One round trip whatever the number of users: two lookups per shard, all sent at once.
+    const online = new Set<string>();
+    const lookups = [...byShard(this.layout, userIds, (id) => id)].map(async ([shard, ids]) => {
+      const keys = this.layout.shards[shard]!;
+      const [inOnline, inPending] = await Promise.all([this.redis.zmscore(keys.online, ...ids), this.redis.zmscore(keys.pending, ...ids)]);
+      ids.forEach((id, i) => {
+        if (inOnline[i] !== null || inPending[i] !== null) online.add(id);
+      });
+    });
+    await Promise.all(lookups);
+    return new Set(userIds.filter((id) => online.has(id)));
   }
 
   private cancelGrace(userId: string): void {
@@ -199,8 +210,8 @@ export class RedisPresence implements PresenceTracker {
 
   /** The SETTLE of a user: KEYS and ARGV after the script; `owned` when this process saw the last device leave. */
   private settleArgs(userId: string, owned: boolean): [keys: number, ...keysAndArgs: (string | number)[]] {
-    const { offline, online, pending, seq } = presenceKeys;
-    return [4, pending, seq, offline(userId), online, userId, owned ? 1 : 0, this.offlineMarkMs];
+    const { online, pending, seq } = this.layout.shards[this.layout.shardOf(userId)]!;
+    return [4, pending, seq, this.layout.offline(userId), online, userId, owned ? 1 : 0, this.offlineMarkMs];
   }
 
   /**
@@ -260,32 +271,30 @@ export class RedisPresence implements PresenceTracker {
     try {
       // Held for most of an interval: whichever process comes next after it lapses sweeps next.
       const lockMs = Math.max(1, Math.floor(this.options.sweepMs * 0.8));
-      const locked = await this.redis.set(presenceKeys.sweepLock, this.processId, 'PX', lockMs, 'NX');
+      const locked = await this.redis.set(this.layout.sweepLock, this.processId, 'PX', lockMs, 'NX');
       if (locked !== 'OK') return;
-      const { devices, online, pending } = presenceKeys;
-      const expired = (await this.redis.eval(DUE, 1, online, BATCH)) as string[];
-      if (expired.length > 0) {
-        const pipeline = this.redis.pipeline();
-        for (const userId of expired) pipeline.eval(EXPIRE, 3, devices(userId), online, pending, userId, this.options.graceMs);
-        await pipeline.exec();
-      }
-      const due = (await this.redis.eval(DUE, 1, pending, BATCH)) as string[];
-      if (due.length > 0) {
-        const pipeline = this.redis.pipeline();
-        for (const userId of due) pipeline.eval(SETTLE, ...this.settleArgs(userId, false));
-        const results = (await pipeline.exec()) ?? [];
-        await Promise.all(
-          results.map(([error, value], i) => {
-            const changeSeq = Number(value);
-            return !error && changeSeq > 0 ? this.wentOffline(due[i]!, changeSeq) : undefined;
-          }),
-        );
-      }
+      // Every shard, so every master of a cluster: their scripts are all sent at once.
+      await Promise.all(this.layout.shards.map((shard) => this.sweepShard(shard.online, shard.pending)));
     } catch (error) {
       this.logger.warn({ err: error }, 'presence sweep failed; retrying');
     } finally {
       this.sweeping = false;
     }
+  }
+
+  private async sweepShard(online: string, pending: string): Promise<void> {
+    const expired = (await this.redis.eval(DUE, 1, online, BATCH)) as string[];
+    const { devices } = this.layout;
+    const expire = (userId: string) => this.redis.eval(EXPIRE, 3, devices(userId), online, pending, userId, this.options.graceMs);
+    // One user's failure leaves the others' to run; it is tried again next sweep.
+    await Promise.all(expired.map((userId) => expire(userId).catch(() => undefined)));
+    const due = (await this.redis.eval(DUE, 1, pending, BATCH)) as string[];
+    await Promise.all(
+      due.map(async (userId) => {
+        const changeSeq = Number(await this.redis.eval(SETTLE, ...this.settleArgs(userId, false)).catch(() => 0));
+        if (changeSeq > 0) await this.wentOffline(userId, changeSeq);
+      }),
+    );
   }
 
   /** Stops refreshing; this process's devices leave at once (their graces are settled by the sweepers). */

@@ -4,7 +4,7 @@
 // balancer spreading a user over N processes still allows the rate once; the keys,
 // `ratelimit:{<userId>}:<kind>`, keep one user's counters in one Redis Cluster slot. Alone, or
 // while Redis does not answer, a process counts by itself (rate-limiter-flexible's insurance limiter).
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimit, WriteKind } from '../config.ts';
 import { AppError } from '../errors.ts';
@@ -74,18 +74,22 @@ export function localRateLimits(rates: Record<WriteKind, RateLimit>): RateLimits
   return limitsOf(rates, inMemory, async () => {});
 }
 
-/** The limits counted through Redis on one connection of their own; while Redis cannot answer, by each process alone. */
-export function redisRateLimits(url: string, rates: Record<WriteKind, RateLimit>, logger: Logger): RateLimits {
-  // No offline queue and a short timeout: a write must not wait for Redis to come back.
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
-    // Every write consumes a point: the checks of writes arriving together go out in one write
-    // to Redis (one syscall each cost a tenth of a send's CPU).
-    enableAutoPipelining: true,
-    commandTimeout: 500,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
-  });
+/** The options of the limits' own connection: no offline queue and a short timeout, as a write must not wait for Redis to come back. */
+export const RATE_LIMIT_REDIS_OPTIONS = {
+  enableOfflineQueue: false,
+  // Every write consumes a point: the checks of writes arriving together go out in one write
+  // to Redis (one syscall each cost a tenth of a send's CPU).
+  enableAutoPipelining: true,
+  commandTimeout: 500,
+  maxRetriesPerRequest: 1,
+  retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
+};
+
+/**
+ * The limits counted through Redis (one Redis, or a cluster: each counter is one key, so one slot)
+ * on a connection of their own; while Redis cannot answer, by each process alone.
+ */
+export function redisRateLimits(redis: Redis | Cluster, rates: Record<WriteKind, RateLimit>, logger: Logger): RateLimits {
   let shared = false;
   redis.on('error', (error) => logger.debug({ err: error }, 'rate limit redis connection error'));
   redis.on('ready', () => {

@@ -1,0 +1,265 @@
+// The event bus on a Redis Cluster's sharded pub/sub (SPUBLISH / SSUBSCRIBE, Redis 7). Classic
+// PUBLISH is broadcast by the cluster bus to every node, so each message would cost every shard;
+// a sharded topic lives only on the shard that owns its slot. (graphql-redis-subscriptions, which
+// the single-node bus uses, speaks only SUBSCRIBE / PUBLISH, hence this bus of its own.)
+//
+// A process holds ONE subscription per topic, however many local listeners, on a connection to
+// the master that owns the topic's slot (shard-subscriber.ts). When that connection is lost or the
+// slot moves (a failover, a resharding) the topic is subscribed again on the new owner; once every
+// topic is in force again the feeds read what they missed from the store, as after an outage of
+// the single-node bus. Like that bus, publishing is at-most-once: a failed publish of a message is
+// kept and tried again, the feeds put whatever comes late in order and drop what comes twice.
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster } from 'ioredis';
+import type { RedisNode } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { EventBus, Unsubscribe } from '../realtime/bus.ts';
+import type { Topic } from '../realtime/events.ts';
+import { deserialize, isRepeatable, serialize } from '../realtime/redis-bus.ts';
+import { clusterClient, connectCluster } from './connect.ts';
+import { ShardSubscriber } from './shard-subscriber.ts';
+
+/** How many failed publishes are kept for a retry; older ones are left to the store. */
+const MAX_UNPUBLISHED = 10_000;
+/** How soon failed publishes are tried again. */
+const REPUBLISH_DELAY_MS = 500;
+/** How soon a topic whose subscription was lost is placed again, at first and at most. */
+const REPAIR_DELAY_MS = 100;
+const REPAIR_DELAY_MAX_MS = 1000;
+
+interface TopicState {
+  readonly name: string;
+  readonly slot: number;
+  readonly handlers: Set<(payload: unknown) => void>;
+  /** The master this process's SSUBSCRIBE went to (null: none yet). */
+  node: string | null;
+  /** That master answered it and still holds it: what is published on the topic reaches us. */
+  inForce: boolean;
+  /** The first placement, which the first subscriber waits for. */
+  placed: Promise<void>;
+}
+
+export class ShardedBus implements EventBus {
+  readonly kind = 'redis-cluster' as const;
+  private readonly topics = new Map<string, TopicState>();
+  private readonly subscribers = new Map<string, ShardSubscriber>();
+  private readonly reconnectListeners: (() => void)[] = [];
+  private readonly unpublished: { topic: string; text: string }[] = [];
+  private republishTimer: NodeJS.Timeout | null = null;
+  private publishFailed = false;
+  /** A subscription was lost since every topic was last in force: the feeds must catch up. */
+  private lost = false;
+  private repairTimer: NodeJS.Timeout | null = null;
+  private repairDelayMs = REPAIR_DELAY_MS;
+  private repairing: Promise<void> | null = null;
+  private closing = false;
+
+  private constructor(
+    /** Publishes, and knows which master owns which slot. */
+    private readonly cluster: Cluster,
+    private readonly logger: Logger,
+  ) {
+    // The map is read again every second and after any MOVED or lost node: a topic whose slot
+    // now has another owner is moved there.
+    cluster.on('refresh', () => {
+      for (const topic of this.topics.values()) if (topic.node !== this.ownerOf(topic)) return this.scheduleRepair(0);
+    });
+    cluster.on('error', (error) => logger.debug({ err: error }, 'redis cluster error'));
+    cluster.on('node error', (error, node) => logger.debug({ err: error, node }, 'redis cluster node error'));
+  }
+
+  /** Connects to the cluster; fails fast, naming the seeds tried and why, when it cannot be reached. */
+  static async connect(seeds: RedisNode[], logger: Logger): Promise<ShardedBus> {
+    // No offline queue: while the cluster is away a publish fails at once (the message is stored;
+    // feeds catch up later) rather than hold up the sender's mutation.
+    const cluster = clusterClient(seeds, { enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 1 } });
+    await connectCluster(cluster, seeds);
+    return new ShardedBus(cluster, logger);
+  }
+
+  private ownerOf(topic: TopicState): string | null {
+    return this.cluster.slots[topic.slot]?.[0] ?? null;
+  }
+
+  async publish<P>(topic: Topic<P>, payload: P): Promise<void> {
+    const text = serialize(payload);
+    await this.publishOrKeep(topic.name, text, isRepeatable(payload));
+  }
+
+  private async publishOrKeep(topic: string, text: string, repeatable: boolean): Promise<void> {
+    try {
+      await this.cluster.spublish(topic, text);
+    } catch (error) {
+      // Not lost: the message is stored. It is published again shortly, and feeds that
+      // resubscribe read it from the store meanwhile (they drop whichever copy comes second).
+      if (this.closing) return;
+      this.logger[this.publishFailed ? 'debug' : 'warn']({ err: error, topic }, 'publish failed; subscribers will catch up');
+      this.publishFailed = true;
+      if (!repeatable) return;
+      this.unpublished.push({ topic, text });
+      if (this.unpublished.length > MAX_UNPUBLISHED) this.unpublished.shift();
+      if (!this.republishTimer) {
+        this.republishTimer = setTimeout(() => this.republish(), REPUBLISH_DELAY_MS);
+        this.republishTimer.unref();
+      }
+    }
+  }
+
+  /** Publishes again, in their order, the messages whose publish failed. */
+  private republish(): void {
+    this.republishTimer = null;
+    if (this.closing) return;
+    this.publishFailed = false;
+    const again = this.unpublished.splice(0);
+    if (again.length > 0) this.logger.info({ count: again.length }, 'republishing messages whose publish failed');
+    for (const { topic, text } of again) void this.publishOrKeep(topic, text, true);
+  }
+
+  async subscribe<P>(topic: Topic<P>, onEvent: (payload: P) => void): Promise<Unsubscribe> {
+    const handler = onEvent as (payload: unknown) => void;
+    let state = this.topics.get(topic.name);
+    if (!state) {
+      const created: TopicState = { name: topic.name, slot: calculateSlot(topic.name), handlers: new Set(), node: null, inForce: false, placed: Promise.resolve() };
+      created.placed = this.place(created).catch((error: unknown) => this.placementFailed(created, error));
+      state = created;
+      this.topics.set(topic.name, created);
+    }
+    state.handlers.add(handler);
+    await state.placed;
+    const subscribed = state;
+    return async () => {
+      if (!subscribed.handlers.delete(handler) || subscribed.handlers.size > 0) return;
+      if (this.topics.get(subscribed.name) === subscribed) this.topics.delete(subscribed.name);
+      const node = subscribed.node;
+      subscribed.node = null;
+      subscribed.inForce = false;
+      if (node) await this.subscribers.get(node)?.unsubscribe(subscribed.name);
+    };
+  }
+
+  /** Subscribes the topic on the master that owns its slot now. */
+  private async place(topic: TopicState): Promise<void> {
+    const owner = this.ownerOf(topic);
+    if (!owner) throw new Error(`no master owns slot ${topic.slot}`);
+    const previous = topic.node;
+    if (previous && previous !== owner) void this.subscribers.get(previous)?.unsubscribe(topic.name);
+    topic.node = owner;
+    topic.inForce = false;
+    let subscriber = this.subscribers.get(owner);
+    if (!subscriber) {
+      subscriber = new ShardSubscriber(owner, { message: (node, name, text) => this.deliver(node, name, text), lost: (node) => this.connectionLost(node) }, this.logger);
+      this.subscribers.set(owner, subscriber);
+    }
+    await subscriber.subscribe(topic.name);
+    // Unsubscribed, or moved elsewhere, while the answer was on its way: not ours to mark.
+    if (this.topics.get(topic.name) === topic && topic.node === owner) topic.inForce = true;
+  }
+
+  private placementFailed(topic: TopicState, error: unknown): void {
+    if (this.closing || this.topics.get(topic.name) !== topic) return;
+    this.logger.debug({ err: error, topic: topic.name }, 'could not subscribe to a sharded topic; trying again');
+    this.markLost();
+    this.scheduleRepair(this.repairDelayMs);
+  }
+
+  private deliver(node: string, name: string, text: string): void {
+    const topic = this.topics.get(name);
+    // A message from the topic's former master (a move in flight) is left out: the new one's counts.
+    if (!topic || topic.node !== node) return;
+    let payload: unknown;
+    try {
+      payload = deserialize(text);
+    } catch (error) {
+      this.logger.warn({ err: error, topic: name }, 'ignored a payload that is not JSON');
+      return;
+    }
+    for (const handler of [...topic.handlers]) handler(payload);
+  }
+
+  private connectionLost(node: string): void {
+    if (this.closing) return;
+    let held = false;
+    for (const topic of this.topics.values()) {
+      if (topic.node === node) {
+        topic.inForce = false;
+        held = true;
+      }
+    }
+    if (!held) return;
+    this.markLost();
+    this.scheduleRepair(0);
+  }
+
+  private markLost(): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.logger.warn('redis cluster: sharded subscriptions lost; resubscribing on the masters that own their slots');
+  }
+
+  private scheduleRepair(delayMs: number): void {
+    if (this.closing || this.repairTimer) return;
+    this.repairTimer = setTimeout(() => {
+      this.repairTimer = null;
+      void this.repair();
+    }, delayMs);
+    this.repairTimer.unref();
+  }
+
+  /** Reads the slot map again and subscribes every topic that is not in force on its owner. */
+  private async repair(): Promise<void> {
+    if (this.repairing) return this.repairing.then(() => this.scheduleRepair(0));
+    this.repairing = (async () => {
+      await new Promise<void>((resolve) => this.cluster.refreshSlotsCache(() => resolve()));
+      const stale = [...this.topics.values()].filter((topic) => !topic.inForce || topic.node !== this.ownerOf(topic));
+      if (stale.length > 0) this.markLost();
+      const results = await Promise.allSettled(stale.map((topic) => this.place(topic)));
+      this.closeUnused();
+      if (this.closing) return;
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed || [...this.topics.values()].some((topic) => !topic.inForce)) {
+        this.logger.debug({ err: failed?.reason }, 'sharded subscriptions not all back yet');
+        this.repairDelayMs = Math.min(this.repairDelayMs * 2, REPAIR_DELAY_MAX_MS);
+        this.scheduleRepair(this.repairDelayMs);
+        return;
+      }
+      this.repairDelayMs = REPAIR_DELAY_MS;
+      if (!this.lost) return;
+      this.lost = false;
+      this.logger.info('redis cluster: sharded subscriptions back; channel feeds catch up from the store');
+      for (const listener of this.reconnectListeners) listener();
+    })();
+    try {
+      await this.repairing;
+    } finally {
+      this.repairing = null;
+    }
+  }
+
+  /** Closes the connections to masters that no topic is subscribed on any more (a failed master). */
+  private closeUnused(): void {
+    const used = new Set([...this.topics.values()].map((topic) => topic.node));
+    for (const [node, subscriber] of this.subscribers) {
+      if (used.has(node)) continue;
+      this.subscribers.delete(node);
+      void subscriber.close();
+    }
+  }
+
+  onReconnect(fn: () => void): void {
+    this.reconnectListeners.push(fn);
+  }
+
+  /** Down while the cluster cannot be reached, or from a lost subscription until every topic is in force again. */
+  isHealthy(): boolean {
+    return !this.closing && !this.lost && this.cluster.status === 'ready';
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.republishTimer) clearTimeout(this.republishTimer);
+    if (this.repairTimer) clearTimeout(this.repairTimer);
+    await Promise.all([...this.subscribers.values()].map((subscriber) => subscriber.close()));
+    this.subscribers.clear();
+    this.cluster.disconnect();
+  }
+}
