@@ -33,6 +33,15 @@ describe('configuration', () => {
     expect(loadConfig({ SHUTDOWN_DELAY_MS: '1500', SHUTDOWN_GRACE_MS: '0' }).shutdown).toEqual({ delayMs: 1500, graceMs: 0 });
   });
 
+  it('reads the seeds of a Redis Cluster', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002' }).redisClusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(loadConfig({}).redisClusterNodes).toBeUndefined();
+  });
+
   it('reads every limit from its variable', () => {
     const { limits } = loadConfig({ QUERY_COST_MAX: '1000', QUERY_TOKENS_MAX: '500', QUERY_ALIASES_MAX: '5', ENTITIES_MAX: '10', WS_SOCKETS_PER_USER: '2' });
     expect(limits).toMatchObject({ queryCostMax: 1000, queryTokensMax: 500, aliasesMax: 5, entitiesMax: 10, socketsPerUser: 2 });
@@ -44,6 +53,10 @@ describe('configuration', () => {
     [{ PORT: 'eighty' }, 'PORT must be an integer'],
     [{ PORT: '70000' }, 'PORT must be an integer'],
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'a:7000' }, 'set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both'],
+    [{ REDIS_CLUSTER_NODES: 'a:7000,b' }, 'REDIS_CLUSTER_NODES must be host:port pairs separated by commas, got "b" in "a:7000,b"'],
+    [{ REDIS_CLUSTER_NODES: 'a:70000' }, 'REDIS_CLUSTER_NODES must be host:port pairs'],
+    [{ REDIS_CLUSTER_NODES: 'redis://a:7000' }, 'REDIS_CLUSTER_NODES must be host:port pairs'],
     [{ MONGODB_URL: 'postgres://db' }, 'MONGODB_URL must start with mongodb:'],
     [{ MONGODB_SHARDED: 'yes' }, 'MONGODB_SHARDED must be one of true, false, detect'],
     [{ MONGODB_TIMEOUT_MS: '0' }, 'MONGODB_TIMEOUT_MS must be an integer from 100'],

@@ -1,7 +1,7 @@
 // Connections to a Redis Cluster (REDIS_CLUSTER_NODES). Each part (bus, presence, rate limits)
 // opens its own ioredis Cluster client, as each opens its own connection to a single Redis; the
 // client reads the slot map from the seeds and routes every command to the master of its key's slot.
-import { Cluster, type ClusterOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis } from 'ioredis';
 import type { RedisNode } from '../config.ts';
 import { connectionFailure } from '../realtime/redis-bus.ts';
 
@@ -36,11 +36,14 @@ export function clusterClient(seeds: RedisNode[], options: ClusterOptions = {}):
  * why it did not answer (refused, not a cluster node, no answer in time).
  */
 export async function connectCluster(cluster: Cluster, seeds: RedisNode[]): Promise<void> {
-  const causes = new Map<string, string>();
+  // Per seed what it answered (not a cluster node, say); a refusal reaches no listener of the cluster's.
+  const causes = new Map<string, Error>();
   const remember = (error: Error, key?: string) => {
-    if (key && !causes.has(key)) causes.set(key, connectionFailure(error));
+    if (key) causes.set(key, error);
   };
+  const ignore = () => {}; // the same failure, in `causes`; without a listener ioredis prints it
   cluster.on('node error', remember);
+  cluster.on('error', ignore);
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -51,10 +54,36 @@ export async function connectCluster(cluster: Cluster, seeds: RedisNode[]): Prom
     ]);
   } catch (error) {
     cluster.disconnect();
-    const tried = seeds.map((seed) => `${nodeKey(seed)} (${causes.get(nodeKey(seed)) ?? connectionFailure(error as Error)})`);
+    const reasons = await Promise.all(
+      seeds.map(async (seed) => {
+        const cause = causes.get(nodeKey(seed));
+        if (cause && cause.message !== CLOSED) return connectionFailure(cause);
+        return (await probe(seed)) ?? connectionFailure(cause ?? (error as Error));
+      }),
+    );
+    const tried = seeds.map((seed, i) => `${nodeKey(seed)} (${reasons[i]})`);
     throw new Error(`cannot reach the Redis Cluster (REDIS_CLUSTER_NODES): tried ${tried.join(', ')}`);
   } finally {
     clearTimeout(timer);
     cluster.off('node error', remember);
+    cluster.off('error', ignore);
+  }
+}
+
+/** What ioredis says of a node connection that failed, whatever the cause. */
+const CLOSED = 'Connection is closed.';
+
+/** Why a seed cannot be connected to, in the network's words (refused, timed out); undefined when it can. */
+async function probe(seed: RedisNode): Promise<string | undefined> {
+  const redis = new Redis({ ...seed, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000 });
+  let cause: Error | undefined;
+  redis.on('error', (error: Error) => (cause ??= error));
+  try {
+    await redis.connect();
+    return undefined;
+  } catch (error) {
+    return connectionFailure(cause ?? (error as Error));
+  } finally {
+    redis.disconnect();
   }
 }

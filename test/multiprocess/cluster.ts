@@ -1,5 +1,5 @@
-// Several real server processes sharing one Redis (the tests' own, or REDIS_URL) and one SQLite
-// file, and what the multi-process tests do with them as clients would.
+// Several real server processes sharing one Redis (the tests' own, or REDIS_URL; or a Redis
+// Cluster) and one SQLite file, and what the multi-process tests do with them as clients would.
 import type { DocumentNode } from 'graphql';
 import type { Client } from 'graphql-ws';
 import {
@@ -12,12 +12,13 @@ import {
 import { HttpUser, Subscription, wsClient } from '../support/client.ts';
 import { metricValue } from '../support/metrics.ts';
 import { type TestRedis, startRedis } from '../support/redis.ts';
+import { type TestRedisCluster, startRedisCluster } from '../support/redis-cluster.ts';
 import { type ServerProcess, startServerProcess, tempDir } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
 import type { Member } from '../support/world.ts';
 
-export interface Cluster {
-  redis: TestRedis;
+export interface Cluster<R extends { stop(): Promise<void> } = TestRedis> {
+  redis: R;
   processes: ServerProcess[];
   /** The last lines each process has logged (for a failing test's report). */
   logs(): string;
@@ -29,8 +30,27 @@ export interface Cluster {
 /** Starts Redis and `count` server processes on one SQLite file. */
 export async function startCluster(count: number, env: Record<string, string> = {}): Promise<Cluster> {
   const redis = await startRedis();
+  return startProcessesOn(redis, { REDIS_URL: redis.url }, count, env);
+}
+
+/** Starts a Redis Cluster and `count` server processes on it (REDIS_CLUSTER_NODES) and one SQLite file. */
+export async function startClusterOnRedisCluster(count: number, env: Record<string, string> = {}): Promise<Cluster<TestRedisCluster>> {
+  const redis = await startRedisCluster();
+  return startProcessesOn(redis, { REDIS_CLUSTER_NODES: redis.seeds }, count, env);
+}
+
+/**
+ * Starts `count` server processes on one SQLite file and the given Redis (its variables in
+ * `redisEnv`: REDIS_URL, or REDIS_CLUSTER_NODES); stopping them stops that Redis too.
+ */
+export async function startProcessesOn<R extends { stop(): Promise<void> }>(
+  redis: R,
+  redisEnv: Record<string, string>,
+  count: number,
+  env: Record<string, string> = {},
+): Promise<Cluster<R>> {
   const temp = tempDir();
-  const shared = { REDIS_URL: redis.url, SQLITE_PATH: `${temp.dir}/chat.db`, LOG_LEVEL: 'warn', ...env };
+  const shared = { ...redisEnv, SQLITE_PATH: `${temp.dir}/chat.db`, LOG_LEVEL: 'warn', ...env };
   const processes: ServerProcess[] = [];
   try {
     // One after the other: on a busy machine each then gets the CPU it needs to be ready in time.

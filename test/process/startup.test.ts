@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../support/redis.ts';
+import { freePort, startRedis } from '../support/redis.ts';
 import { ROOT, TEST_SECRET, runServerProcessToExit, startServerProcess, tempDir } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
 
@@ -53,6 +53,26 @@ describe('a start-up that fails', () => {
     expect(await failingStart({ REDIS_URL: `redis://127.0.0.1:${port}`, SQLITE_PATH: ':memory:' })).toBe(
       `cannot start: cannot reach Redis at 127.0.0.1:${port}: connection refused (nothing listens there)`,
     );
+  });
+
+  it('says which Redis Cluster seeds were tried and why none answered', async () => {
+    const [first, second] = [await freePort(), await freePort()];
+    expect(await failingStart({ REDIS_CLUSTER_NODES: `127.0.0.1:${first},127.0.0.1:${second}`, SQLITE_PATH: ':memory:' })).toBe(
+      `cannot start: cannot reach the Redis Cluster (REDIS_CLUSTER_NODES): tried 127.0.0.1:${first} (connection refused (nothing listens there)), ` +
+        `127.0.0.1:${second} (connection refused (nothing listens there))`,
+    );
+  });
+
+  it('says a Redis Cluster seed is a Redis without cluster mode', async () => {
+    const redis = await startRedis();
+    try {
+      const { port } = new URL(redis.url);
+      expect(await failingStart({ REDIS_CLUSTER_NODES: `127.0.0.1:${port}`, SQLITE_PATH: ':memory:' })).toMatch(
+        new RegExp(`^cannot start: cannot reach the Redis Cluster \\(REDIS_CLUSTER_NODES\\): tried 127\\.0\\.0\\.1:${port} \\(.*cluster support disabled`),
+      );
+    } finally {
+      await redis.stop();
+    }
   });
 
   it('says why MongoDB cannot be reached', async () => {

@@ -96,6 +96,8 @@ export async function rawConnection(server: { wsUrl: string }, token: string) {
 /** Events of one subscription, collected as they arrive, with a way to wait for the next ones. */
 export class Subscription<T> {
   readonly events: T[] = [];
+  /** When each event arrived (Date.now()), for tests that measure a pause in delivery. */
+  readonly arrivedAt: number[] = [];
   readonly errors: unknown[] = [];
   completed = false;
   private waiters: (() => void)[] = [];
@@ -107,7 +109,10 @@ export class Subscription<T> {
       {
         next: (value) => {
           if (value.errors) this.errors.push(...value.errors);
-          else this.events.push(value.data as T);
+          else {
+            this.events.push(value.data as T);
+            this.arrivedAt.push(Date.now());
+          }
           this.wake();
         },
         error: (error) => {
