@@ -64,7 +64,15 @@ function createRateLimits(config: Config, logger: Logger): RateLimits {
   const { rates } = config.limits;
   if (config.redisClusterNodes) {
     const { commandTimeout, maxRetriesPerRequest } = RATE_LIMIT_REDIS_OPTIONS;
-    const cluster = clusterClient(config.redisClusterNodes, { enableOfflineQueue: false, redisOptions: { commandTimeout, maxRetriesPerRequest } });
+    // Few retries while a master fails over: a write waits at most a few hundred ms for its counter
+    // (the default, 16 × 200 ms, would hold every send up for the whole failover).
+    const cluster = clusterClient(config.redisClusterNodes, {
+      enableOfflineQueue: false,
+      maxRedirections: 3,
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      redisOptions: { commandTimeout, maxRetriesPerRequest },
+    });
     void cluster.connect().catch(() => undefined);
     return redisRateLimits(cluster, rates, logger);
   }

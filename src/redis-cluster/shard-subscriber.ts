@@ -4,8 +4,8 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 
-/** How long an SSUBSCRIBE may wait for its answer before the bus tries elsewhere or later. */
-const SUBSCRIBE_TIMEOUT_MS = 2000;
+/** How long an SSUBSCRIBE may wait for the connection and its answer before the bus tries again. */
+const SUBSCRIBE_TIMEOUT_MS = 1000;
 
 export interface ShardEvents {
   message(node: string, topic: string, text: string): void;
@@ -27,8 +27,10 @@ export class ShardSubscriber {
       host,
       port,
       autoResubscribe: false,
-      // An SSUBSCRIBE sent while (re)connecting waits for the connection, two attempts at most.
-      maxRetriesPerRequest: 2,
+      // An SSUBSCRIBE fails at once while the master is out of reach: the bus reads the slot map
+      // again and tries the master it names then (a replica, once promoted).
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
       connectTimeout: 2000,
       retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
     });
@@ -48,7 +50,7 @@ export class ShardSubscriber {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.redis.ssubscribe(topic),
+        this.connected().then(() => this.redis.ssubscribe(topic)),
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer to SSUBSCRIBE from ${this.node}`)), SUBSCRIBE_TIMEOUT_MS);
         }),
@@ -56,6 +58,25 @@ export class ShardSubscriber {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Resolves when the connection is up; waits for a first connection, fails while reconnecting. */
+  private async connected(): Promise<void> {
+    const { status } = this.redis;
+    if (status === 'ready') return;
+    if (status !== 'wait' && status !== 'connecting' && status !== 'connect') throw new Error(`no connection to ${this.node} (${status})`);
+    await new Promise<void>((resolve, reject) => {
+      const ready = () => {
+        this.redis.off('close', closed);
+        resolve();
+      };
+      const closed = () => {
+        this.redis.off('ready', ready);
+        reject(new Error(`no connection to ${this.node}`));
+      };
+      this.redis.once('ready', ready);
+      this.redis.once('close', closed);
+    });
   }
 
   async unsubscribe(topic: string): Promise<void> {

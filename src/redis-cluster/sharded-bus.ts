@@ -25,7 +25,7 @@ const MAX_UNPUBLISHED = 10_000;
 const REPUBLISH_DELAY_MS = 500;
 /** How soon a topic whose subscription was lost is placed again, at first and at most. */
 const REPAIR_DELAY_MS = 100;
-const REPAIR_DELAY_MAX_MS = 1000;
+const REPAIR_DELAY_MAX_MS = 250;
 
 interface TopicState {
   readonly name: string;
@@ -70,9 +70,16 @@ export class ShardedBus implements EventBus {
 
   /** Connects to the cluster; fails fast, naming the seeds tried and why, when it cannot be reached. */
   static async connect(seeds: RedisNode[], logger: Logger): Promise<ShardedBus> {
-    // No offline queue: while the cluster is away a publish fails at once (the message is stored;
-    // feeds catch up later) rather than hold up the sender's mutation.
-    const cluster = clusterClient(seeds, { enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 1 } });
+    // No offline queue, and few retries while a master fails over (6 × 100 ms): a publish fails
+    // soon (the message is stored; it is published again, and feeds catch up) rather than hold up
+    // the sender's mutation for the whole failover.
+    const cluster = clusterClient(seeds, {
+      enableOfflineQueue: false,
+      maxRedirections: 6,
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      redisOptions: { maxRetriesPerRequest: 1 },
+    });
     await connectCluster(cluster, seeds);
     return new ShardedBus(cluster, logger);
   }
@@ -197,7 +204,10 @@ export class ShardedBus implements EventBus {
   }
 
   private scheduleRepair(delayMs: number): void {
-    if (this.closing || this.repairTimer) return;
+    if (this.closing) return;
+    // A repair wanted now (the map changed) does not wait for one backing off.
+    if (this.repairTimer && delayMs > 0) return;
+    if (this.repairTimer) clearTimeout(this.repairTimer);
     this.repairTimer = setTimeout(() => {
       this.repairTimer = null;
       void this.repair();

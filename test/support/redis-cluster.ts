@@ -86,6 +86,9 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
           ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--dir', dir],
           ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`)],
           ...['--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--save', '', '--appendonly', 'no'],
+          // A replica takes over however long ago it last heard from its master (the default
+          // refuses one whose link is older than ten node timeouts: a loaded machine's tests).
+          ...['--cluster-replica-validity-factor', '0'],
         ],
         { stdio: 'ignore' },
       );
@@ -97,6 +100,8 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
     for (const { port } of nodes) {
       await waitUntil(async () => (await clusterInfo(node(port))).cluster_state === 'ok', `cluster_state:ok on node ${port}`, { timeoutMs: 30_000 });
+      // A replica that has not synchronized with its master yet could not take over from it.
+      await waitUntil(async () => !/role:slave/.test(await node(port).info('replication')) || /master_link_status:up/.test(await node(port).info('replication')), `node ${port}'s replication link`, { timeoutMs: 30_000 });
     }
   } catch (error) {
     await stop();
@@ -129,9 +134,17 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
   };
 }
 
-/** Waits until the live nodes agree that every slot is served again (after a master was killed). */
-export async function waitForClusterOk(cluster: TestRedisCluster, timeoutMs = 20_000): Promise<void> {
+/**
+ * Waits until every live node says that a replica has taken over the killed master's slots: the
+ * master is no longer in its slot map and cluster_state is ok again.
+ */
+export async function waitForFailover(cluster: TestRedisCluster, killed: number, timeoutMs = 20_000): Promise<void> {
+  const promoted = async (port: number) => {
+    const node = cluster.node(port);
+    const [info, slots] = await Promise.all([clusterInfo(node), node.cluster('SLOTS')]);
+    return info.cluster_state === 'ok' && slots.every((range) => range[2]?.[1] !== killed);
+  };
   for (const port of cluster.ports()) {
-    await waitUntil(async () => (await clusterInfo(cluster.node(port)).catch(() => ({}) as Record<string, string>)).cluster_state === 'ok', `cluster_state:ok on node ${port}`, { timeoutMs });
+    await waitUntil(() => promoted(port).catch(() => false), `node ${port} to see a replica in place of ${killed}`, { timeoutMs });
   }
 }
