@@ -1,6 +1,9 @@
 // npm run bench [-- --quick] [--scenarios=best,messageAdded,viewerEvents,receipts,sends,app-open,history]
 //   [--sizes=1000,10000|none] [--systems=ours,bare,socketio] [--no-api] [--rounds=11]
 //   [--receipt-members=100,10000,50000] [--send-seconds=10] [--history-messages=1000000]
+// npm run bench -- --redis=cluster [--sizes=1000] [--rounds=9]
+//   the best-case fan-out on a local Redis Cluster against the same run on one Redis (ratio =
+//   cluster ÷ single); nothing else runs and no result file is written.
 // Measures our GraphQL server against a bare `ws` broadcast server (the ceiling) and Socket.IO,
 // prints one line per result with ratio = ours ÷ ceiling (how many times worse; 1.00 = as good
 // as bare ws; receipts and sends name their own reference), and writes
@@ -16,6 +19,7 @@ import { saveResults } from './lib/save.ts';
 import { runApiScenarios } from './scenarios/api.ts';
 import type { SessionResult } from './scenarios/fanout.ts';
 import { runFanout } from './scenarios/fanout-sizes.ts';
+import { runClusterComparison } from './scenarios/redis-cluster.ts';
 import { runReceipts } from './scenarios/receipts.ts';
 import { runSends } from './scenarios/sends.ts';
 import { ours, oursMessageAdded, oursViewerEvents } from './systems/ours.ts';
@@ -33,8 +37,13 @@ const { values: args } = parseArgs({
     'receipt-members': { type: 'string' },
     'send-seconds': { type: 'string' },
     'history-messages': { type: 'string' },
+    redis: { type: 'string', default: 'single' },
   },
 });
+if (!['single', 'cluster'].includes(args.redis!)) {
+  console.error(`--redis takes single or cluster (not ${args.redis})`);
+  process.exit(2);
+}
 
 const quick = args.quick;
 // Any option that narrows a full run makes it partial: its figures must not replace the full run's.
@@ -118,6 +127,17 @@ if (loadAtStart[0]! > os.cpus().length * 0.75) {
   progress(`warning: the machine is busy (load average ${loadAtStart[0]!.toFixed(1)} on ${os.cpus().length} cores); results will be slower and noisier`);
 }
 const redis = await startRedis();
+if (args.redis === 'cluster') {
+  try {
+    const sizes = args.sizes !== undefined ? numbers(args.sizes) : [1000];
+    progress(`Redis Cluster against single Redis: fan-out ${sizes.join(', ')} subscribers, ${plan.rounds} rounds; ratio = cluster ÷ single (1.00 = no cost)`);
+    await runClusterComparison({ sizes, rounds: plan.rounds, sustain: { rate: plan.sustain.rate, seconds: 3 } }, redis, emit);
+  } finally {
+    await redis.close();
+    killAll();
+  }
+  process.exit(0);
+}
 try {
   if (systems.length > 0) await runFanout(plan, fanoutPeers, fanoutOurs, redis, emit, sessions);
 

@@ -22,6 +22,8 @@ export interface SessionOptions {
   rounds: number;
   roundTimeoutMs: number;
   sustain?: { rate: number; seconds: number };
+  /** Server processes to start; by default as many as the subscribers need. */
+  serverProcesses?: number;
 }
 
 export interface SessionResult {
@@ -53,14 +55,21 @@ export function serverProcessesFor(subscribers: number): number {
   return subscribers > PER_SERVER_PROCESS ? Math.max(3, Math.ceil(subscribers / PER_SERVER_PROCESS)) : 1;
 }
 
-export async function runSession(system: System, redis: { url: string; flush(): Promise<void> }, options: SessionOptions): Promise<SessionResult> {
+/** The Redis a session's servers share: REDIS_URL, or `env` instead (REDIS_CLUSTER_NODES of a cluster). */
+export interface SessionRedis {
+  url: string;
+  env?: Record<string, string>;
+  flush(): Promise<void>;
+}
+
+export async function runSession(system: System, redis: SessionRedis, options: SessionOptions): Promise<SessionResult> {
   const n = options.subscribers;
   const label = `${system.label} ${n}`;
-  const serverProcesses = serverProcessesFor(n);
+  const serverProcesses = options.serverProcesses ?? serverProcessesFor(n);
   const loadAverage = os.loadavg()[0]!;
   await redis.flush();
   progress(`${label}: starting ${serverProcesses} server process(es)`);
-  const deployment = await system.start({ processes: serverProcesses, redisUrl: redis.url, subscribers: n });
+  const deployment = await system.start({ processes: serverProcesses, redisUrl: redis.url, redisEnv: redis.env, subscribers: n });
   let fleet: Fleet | undefined;
   try {
     const params = await deployment.prepare();

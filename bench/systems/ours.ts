@@ -30,13 +30,16 @@ export interface OursDeployment<P extends SeedPlan = SeedPlan> {
   stop(): Promise<void>;
 }
 
-/** Seeds a fresh SQLite file with `plan`, then starts `processes` server processes on it. */
-export async function startOurs<P extends SeedPlan>(processes: number, redisUrl: string, plan: P): Promise<OursDeployment<P>> {
+/**
+ * Seeds a fresh SQLite file with `plan`, then starts `processes` server processes on it, on the
+ * Redis at redisUrl (or the one `redisEnv` names: REDIS_CLUSTER_NODES of a cluster).
+ */
+export async function startOurs<P extends SeedPlan>(processes: number, redisUrl: string, plan: P, redisEnv?: Record<string, string>): Promise<OursDeployment<P>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'chat-bench-'));
   const secret = randomBytes(24).toString('hex');
   const env = {
     SQLITE_PATH: path.join(dir, 'chat.db'),
-    REDIS_URL: redisUrl,
+    ...(redisEnv ?? { REDIS_URL: redisUrl }),
     AUTH_JWT_SECRET: secret,
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
@@ -98,10 +101,10 @@ function oursFanout(workload: Workload): System {
       existsSync(path.join(repoRoot, 'src/main.ts')) && existsSync(path.join(repoRoot, 'src/auth/tokens.ts'))
         ? undefined
         : 'src/main.ts does not exist yet',
-    async start({ processes, redisUrl, subscribers }): Promise<Deployment> {
+    async start({ processes, redisUrl, redisEnv, subscribers }): Promise<Deployment> {
       const users = workload === 'best' ? Math.min(BEST_CASE_USERS, subscribers) : subscribers;
       const plan = { kind: 'organization', name: 'bench', creator: BENCH_ADMIN, users } as const;
-      const ours = await startOurs(processes, redisUrl, plan);
+      const ours = await startOurs(processes, redisUrl, plan, redisEnv);
       const channelId = toGlobalId('Channel', ours.seeded.generalChannelId);
       return {
         servers: ours.servers,

@@ -15,6 +15,8 @@ export type Workload = 'best' | 'messageAdded' | 'viewerEvents';
 export interface StartOptions {
   processes: number;
   redisUrl: string;
+  /** ours only: the servers' Redis variables instead of REDIS_URL (REDIS_CLUSTER_NODES of a cluster). */
+  redisEnv?: Record<string, string>;
   /** Connections the deployment is set up for. */
   subscribers: number;
 }

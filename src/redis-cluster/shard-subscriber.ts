@@ -16,6 +16,8 @@ export interface ShardEvents {
 export class ShardSubscriber {
   private readonly redis: Redis;
   private closed = false;
+  /** The first connection, which every SSUBSCRIBE sent meanwhile waits for. */
+  private readonly firstConnection: Promise<void>;
 
   constructor(
     readonly node: string,
@@ -39,10 +41,19 @@ export class ShardSubscriber {
     this.redis.on('close', () => {
       if (!this.closed) events.lost(node);
     });
-  }
-
-  get ready(): boolean {
-    return this.redis.status === 'ready';
+    this.firstConnection = new Promise<void>((resolve, reject) => {
+      const ready = () => {
+        this.redis.off('close', closed);
+        resolve();
+      };
+      const closed = () => {
+        this.redis.off('ready', ready);
+        reject(new Error(`no connection to ${node}`));
+      };
+      this.redis.once('ready', ready);
+      this.redis.once('close', closed);
+    });
+    this.firstConnection.catch(() => undefined); // each SSUBSCRIBE waiting for it gets the failure
   }
 
   /** Resolves once the master has answered: from then on what is published there reaches us. */
@@ -65,18 +76,7 @@ export class ShardSubscriber {
     const { status } = this.redis;
     if (status === 'ready') return;
     if (status !== 'wait' && status !== 'connecting' && status !== 'connect') throw new Error(`no connection to ${this.node} (${status})`);
-    await new Promise<void>((resolve, reject) => {
-      const ready = () => {
-        this.redis.off('close', closed);
-        resolve();
-      };
-      const closed = () => {
-        this.redis.off('ready', ready);
-        reject(new Error(`no connection to ${this.node}`));
-      };
-      this.redis.once('ready', ready);
-      this.redis.once('close', closed);
-    });
+    await this.firstConnection;
   }
 
   async unsubscribe(topic: string): Promise<void> {

@@ -91,6 +91,7 @@ export const RATE_LIMIT_REDIS_OPTIONS = {
  */
 export function redisRateLimits(redis: Redis | Cluster, rates: Record<WriteKind, RateLimit>, logger: Logger): RateLimits {
   let shared = false;
+  let closing = false;
   redis.on('error', (error) => logger.debug({ err: error }, 'rate limit redis connection error'));
   redis.on('ready', () => {
     if (!shared) logger.info('rate limits: shared through Redis');
@@ -98,7 +99,7 @@ export function redisRateLimits(redis: Redis | Cluster, rates: Record<WriteKind,
   });
   redis.on('close', () => {
     // Refusing every write while Redis is away would hurt more than per-process limits for a while.
-    if (shared) logger.warn('rate limits: Redis does not answer; counting in this process meanwhile');
+    if (shared && !closing) logger.warn('rate limits: Redis does not answer; counting in this process meanwhile');
     shared = false;
   });
   const counter = (rate: RateLimit) =>
@@ -110,5 +111,8 @@ export function redisRateLimits(redis: Redis | Cluster, rates: Record<WriteKind,
       rejectIfRedisNotReady: true,
       insuranceLimiter: inMemory(rate),
     });
-  return limitsOf(rates, counter, async () => redis.disconnect());
+  return limitsOf(rates, counter, async () => {
+    closing = true;
+    redis.disconnect();
+  });
 }
