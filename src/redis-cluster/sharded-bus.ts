@@ -17,6 +17,7 @@ import type { EventBus, Unsubscribe } from '../realtime/bus.ts';
 import type { Topic } from '../realtime/events.ts';
 import { deserialize, isRepeatable, serialize } from '../realtime/redis-bus.ts';
 import { clusterClient, connectCluster } from './connect.ts';
+import { MasterProbe } from './probe.ts';
 import { ShardSubscriber } from './shard-subscriber.ts';
 
 /** How many failed publishes are kept for a retry; older ones are left to the store. */
@@ -52,6 +53,7 @@ export class ShardedBus implements EventBus {
   private repairTimer: NodeJS.Timeout | null = null;
   private repairDelayMs = REPAIR_DELAY_MS;
   private repairing: Promise<void> | null = null;
+  private readonly probe: MasterProbe;
   private closing = false;
 
   private constructor(
@@ -66,6 +68,7 @@ export class ShardedBus implements EventBus {
     });
     cluster.on('error', (error) => logger.debug({ err: error }, 'redis cluster error'));
     cluster.on('node error', (error, node) => logger.debug({ err: error, node }, 'redis cluster node error'));
+    this.probe = new MasterProbe(cluster, logger);
   }
 
   /** Connects to the cluster; fails fast, naming the seeds tried and why, when it cannot be reached. */
@@ -158,8 +161,11 @@ export class ShardedBus implements EventBus {
       this.subscribers.set(owner, subscriber);
     }
     await subscriber.subscribe(topic.name);
-    // Unsubscribed, or moved elsewhere, while the answer was on its way: not ours to mark.
-    if (this.topics.get(topic.name) === topic && topic.node === owner) topic.inForce = true;
+    const current = this.topics.get(topic.name);
+    if (current === topic && topic.node === owner) topic.inForce = true;
+    // Its last listener left while the answer was on its way (the SUNSUBSCRIBE then may not have
+    // been sent): nobody listens here any more, unless the topic was subscribed again meanwhile.
+    else if (current?.node !== owner) await subscriber.unsubscribe(topic.name);
   }
 
   private placementFailed(topic: TopicState, error: unknown): void {
@@ -259,13 +265,14 @@ export class ShardedBus implements EventBus {
     this.reconnectListeners.push(fn);
   }
 
-  /** Down while the cluster cannot be reached, or from a lost subscription until every topic is in force again. */
+  /** Down while no master answers, or from a lost subscription until every topic is in force again. */
   isHealthy(): boolean {
-    return !this.closing && !this.lost && this.cluster.status === 'ready';
+    return !this.closing && this.probe.reachable && !this.lost && this.cluster.status === 'ready';
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    this.probe.stop();
     if (this.republishTimer) clearTimeout(this.republishTimer);
     if (this.repairTimer) clearTimeout(this.repairTimer);
     await Promise.all([...this.subscribers.values()].map((subscriber) => subscriber.close()));

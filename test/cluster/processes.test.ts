@@ -1,14 +1,15 @@
 // Three real server processes on a real Redis Cluster (three masters, a replica each), as a
 // deployment with REDIS_CLUSTER_NODES runs them: messages reach listeners on every process in
 // order, once, through sharded pub/sub on the master owning the channel's slot; a user's devices on
-// different processes stay in sync; presence and the rate limits are shared across processes.
+// different processes stay in sync; presence and the rate limits are shared across processes; when
+// the whole cluster is down /ready says so, and the conversation goes on without a gap once it is back.
 import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MarkChannelReadDocument, PresenceChangedDocument, PresenceDocument, SendMessageDocument } from '../../operations/generated/graphql.ts';
 import { fromGlobalId } from '../../src/domain/ids.ts';
 import { topics } from '../../src/realtime/events.ts';
 import { Subscription, connectDevice, quietFor, wsClient } from '../support/client.ts';
-import type { TestRedisCluster } from '../support/redis-cluster.ts';
+import { type TestRedisCluster, waitForClusterOk } from '../support/redis-cluster.ts';
 import type { ServerProcess } from '../support/server.ts';
 import { seqsUpTo, waitUntil } from '../support/wait.ts';
 import { type Member, channelOf, organizationWith, send } from '../support/world.ts';
@@ -44,7 +45,19 @@ beforeAll(async () => {
 }, 150_000);
 afterAll(async () => cluster?.stop());
 beforeEach(({ onTestFailed }) => onTestFailed(() => console.error(cluster.logs())));
-afterEach(async () => closeDevices(cluster.processes));
+afterEach(async () => {
+  // A failed outage test may have left nodes down.
+  const down = cluster.redis.ports().length < 6;
+  if (down) await restartNodes();
+  await closeDevices(cluster.processes);
+});
+
+let killed: number[] = [];
+async function restartNodes() {
+  await Promise.all(killed.map((port) => cluster.redis.restart(port)));
+  killed = [];
+  await waitForClusterOk(cluster.redis, 30_000);
+}
 
 /** What each live node answers to a PUBSUB subcommand, by port. */
 async function pubsubOnEveryNode(...args: string[]): Promise<Map<number, unknown>> {
@@ -156,5 +169,43 @@ describe('three processes on a Redis Cluster', () => {
 
   it('/ready says the cluster bus is up', async () => {
     for (const server of [p1, p2, p3]) expect(await readiness(server)).toMatchObject({ status: 200, body: { ready: true, bus: 'redis-cluster up' } });
+  });
+});
+
+describe('when every node of the cluster is down', () => {
+  it('/ready answers 503 until the cluster is back; the conversation goes on; every listener gets every message once, in order', async () => {
+    const world = await organizationWith(p1.url, ['ann', 'bob', 'cat']);
+    const { ann, bob, cat } = world.users;
+    const channelId = await channelOf(world, ann!, 'standup', [bob!, cat!]);
+    const listeners = [listen(p1, bob!, channelId), listen(p3, cat!, channelId)];
+    await waitForSubscriptions([[p1, 1], [p3, 1]]);
+    const speakers = [ann!, via(p2, bob!), via(p3, cat!)];
+    const sent: string[] = [];
+    const talk = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const message = await send(speakers[i % 3]!, channelId, `line ${i}`);
+        sent[message.seq - 1] = message.text;
+      }
+    };
+    await talk(0, 5);
+
+    killed = cluster.redis.ports();
+    await Promise.all(killed.map((port) => cluster.redis.kill(port)));
+    for (const server of [p1, p2, p3]) {
+      await waitUntil(async () => (await readiness(server)).status === 503, 'a 503 from /ready');
+      expect((await readiness(server)).body).toMatchObject({ ready: false, bus: 'redis-cluster down', store: 'sqlite up' });
+    }
+    await talk(5, 10); // sending does not depend on Redis: stored and numbered
+
+    await restartNodes();
+    for (const server of [p1, p2, p3]) await waitUntil(async () => (await readiness(server)).status === 200, 'a 200 from /ready', { timeoutMs: 30_000 });
+    await talk(10, 15);
+
+    for (const listener of listeners) await listener.subscription.waitFor(15, 30_000);
+    await quietFor(300);
+    for (const listener of listeners) {
+      expect(listener.seqs()).toEqual(seqsUpTo(15));
+      expect(listener.messages().map((m) => m.text)).toEqual(sent);
+    }
   });
 });

@@ -18,6 +18,7 @@ const NODE_TIMEOUT_MS = 1000;
 
 interface Node {
   port: number;
+  args: string[];
   child: ChildProcess;
 }
 
@@ -32,6 +33,8 @@ export interface TestRedisCluster {
   masterOf(key: string): Promise<number>;
   /** kill -9 of the node on that port. */
   kill(port: number): Promise<void>;
+  /** Starts a killed node again, empty, with its cluster configuration (it rejoins the cluster). */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -80,20 +83,15 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     for (let i = 0; i < 6; i++) {
       // The cluster bus needs a port of its own (port + 10000 by default, which may be out of range).
       const [port, busPort] = [await freePort(), await freePort()];
-      const child = spawn(
-        'redis-server',
-        [
-          ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--dir', dir],
-          ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`)],
-          ...['--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--save', '', '--appendonly', 'no'],
-          // A replica takes over however long ago it last heard from its master (the default
-          // refuses one whose link is older than ten node timeouts: a loaded machine's tests).
-          ...['--cluster-replica-validity-factor', '0'],
-        ],
-        { stdio: 'ignore' },
-      );
-      running.add(child);
-      nodes.push({ port, child });
+      const args = [
+        ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--dir', dir],
+        ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`)],
+        ...['--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--save', '', '--appendonly', 'no'],
+        // A replica takes over however long ago it last heard from its master (the default
+        // refuses one whose link is older than ten node timeouts: a loaded machine's tests).
+        ...['--cluster-replica-validity-factor', '0'],
+      ];
+      nodes.push({ port, args, child: spawnNode(args) });
     }
     for (const { port } of nodes) await waitUntil(async () => (await node(port).ping().catch(() => '')) === 'PONG', `redis node ${port} to answer`);
     const addresses = nodes.map(({ port }) => `127.0.0.1:${port}`);
@@ -130,8 +128,21 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       target.child.kill('SIGKILL');
       await exited;
     },
+    async restart(port) {
+      const target = nodes.find((n) => n.port === port);
+      if (!target || (target.child.exitCode === null && target.child.signalCode === null)) return;
+      target.child = spawnNode(target.args);
+      await waitUntil(async () => (await node(port).ping().catch(() => '')) === 'PONG', `redis node ${port} to answer again`);
+    },
     stop,
   };
+}
+
+function spawnNode(args: string[]): ChildProcess {
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
 }
 
 /**
@@ -146,5 +157,12 @@ export async function waitForFailover(cluster: TestRedisCluster, killed: number,
   };
   for (const port of cluster.ports()) {
     await waitUntil(() => promoted(port).catch(() => false), `node ${port} to see a replica in place of ${killed}`, { timeoutMs });
+  }
+}
+
+/** Waits until every live node says cluster_state:ok (after nodes were restarted). */
+export async function waitForClusterOk(cluster: TestRedisCluster, timeoutMs = 20_000): Promise<void> {
+  for (const port of cluster.ports()) {
+    await waitUntil(async () => (await clusterInfo(cluster.node(port)).catch(() => ({}) as Record<string, string>)).cluster_state === 'ok', `cluster_state:ok on node ${port}`, { timeoutMs });
   }
 }
