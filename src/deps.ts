@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { clusterLayout, singleNodeLayout } from './realtime/presence-layout.ts';
 import { RedisBus } from './realtime/redis-bus.ts';
 import { RedisPresence } from './realtime/redis-presence.ts';
-import { clusterClient } from './redis-cluster/connect.ts';
+import { type ClusterClients, connectClusterClients } from './redis-cluster/clients.ts';
 import { ShardedBus } from './redis-cluster/sharded-bus.ts';
 import { RATE_LIMIT_REDIS_OPTIONS, type RateLimits, localRateLimits, redisRateLimits } from './services/rate-limit.ts';
 import { SqliteStore } from './store/sqlite/sqlite-store.ts';
@@ -47,35 +47,20 @@ async function openBus(config: Config, logger: Logger): Promise<EventBus> {
 }
 
 /** Presence of this process alone, or (with Redis) shared by every process on its own connection. */
-function createPresence(config: Config, bus: EventBus, store: Store, logger: Logger): PresenceTracker {
+function createPresence(config: Config, bus: EventBus, store: Store, logger: Logger, cluster?: ClusterClients): PresenceTracker {
   const options = { graceMs: config.presenceGraceMs, ttlMs: config.presenceTtlMs, sweepMs: config.presenceSweepMs };
-  const retries = { maxRetriesPerRequest: 2, retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000) };
-  if (config.redisClusterNodes) {
-    const cluster = clusterClient(config.redisClusterNodes, { redisOptions: { maxRetriesPerRequest: 2 } });
-    void cluster.connect().catch(() => undefined); // the bus has reached the cluster; a later loss is retried
-    return new RedisPresence(cluster, clusterLayout, bus, store, options, logger);
+  if (cluster) return new RedisPresence(cluster.presence, clusterLayout, bus, store, options, logger);
+  if (config.redisUrl) {
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000) });
+    return new RedisPresence(redis, singleNodeLayout, bus, store, options, logger);
   }
-  if (config.redisUrl) return new RedisPresence(new Redis(config.redisUrl, retries), singleNodeLayout, bus, store, options, logger);
   return new InProcessPresence(bus, store, config.presenceGraceMs, logger);
 }
 
 /** The write rates counted by every process through Redis, or by this process alone. */
-function createRateLimits(config: Config, logger: Logger): RateLimits {
+function createRateLimits(config: Config, logger: Logger, cluster?: ClusterClients): RateLimits {
   const { rates } = config.limits;
-  if (config.redisClusterNodes) {
-    const { commandTimeout, maxRetriesPerRequest } = RATE_LIMIT_REDIS_OPTIONS;
-    // Few retries while a master fails over: a write waits at most a few hundred ms for its counter
-    // (the default, 16 × 200 ms, would hold every send up for the whole failover).
-    const cluster = clusterClient(config.redisClusterNodes, {
-      enableOfflineQueue: false,
-      maxRedirections: 3,
-      retryDelayOnFailover: 100,
-      retryDelayOnClusterDown: 100,
-      redisOptions: { commandTimeout, maxRetriesPerRequest },
-    });
-    void cluster.connect().catch(() => undefined);
-    return redisRateLimits(cluster, rates, logger);
-  }
+  if (cluster) return redisRateLimits(cluster.rateLimits, rates, logger);
   return config.redisUrl ? redisRateLimits(new Redis(config.redisUrl, RATE_LIMIT_REDIS_OPTIONS), rates, logger) : localRateLimits(rates);
 }
 
@@ -88,14 +73,19 @@ export async function connectDeps(config: Config, logger: Logger, given?: Store)
   const opened = given ?? (await openStore(config));
   const store = instrumentStore(opened, metrics.registry);
   let bus: EventBus;
+  let cluster: ClusterClients | undefined;
   try {
     bus = await openBus(config, logger);
+    if (config.redisClusterNodes) cluster = await connectClusterClients(config.redisClusterNodes).catch(async (error: unknown) => {
+      await bus.close();
+      throw error;
+    });
   } catch (error) {
     await store.close();
     throw error;
   }
-  const rateLimits = createRateLimits(config, logger.child({ part: 'rate-limit' }));
-  const presence = createPresence(config, bus, store, logger.child({ part: 'presence' }));
+  const rateLimits = createRateLimits(config, logger.child({ part: 'rate-limit' }), cluster);
+  const presence = createPresence(config, bus, store, logger.child({ part: 'presence' }), cluster);
   return {
     config,
     logger,

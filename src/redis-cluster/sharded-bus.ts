@@ -99,6 +99,7 @@ export class ShardedBus implements EventBus {
   private async publishOrKeep(topic: string, text: string, repeatable: boolean): Promise<void> {
     try {
       await this.cluster.spublish(topic, text);
+      this.publishFailed = false;
     } catch (error) {
       // Not lost: the message is stored. It is published again shortly, and feeds that
       // resubscribe read it from the store meanwhile (they drop whichever copy comes second).
@@ -108,20 +109,23 @@ export class ShardedBus implements EventBus {
       if (!repeatable) return;
       this.unpublished.push({ topic, text });
       if (this.unpublished.length > MAX_UNPUBLISHED) this.unpublished.shift();
-      if (!this.republishTimer) {
-        this.republishTimer = setTimeout(() => this.republish(), REPUBLISH_DELAY_MS);
-        this.republishTimer.unref();
-      }
+      this.scheduleRepublish();
     }
   }
 
-  /** Publishes again, in their order, the messages whose publish failed. */
+  private scheduleRepublish(): void {
+    if (this.republishTimer || this.closing) return;
+    this.republishTimer = setTimeout(() => this.republish(), REPUBLISH_DELAY_MS);
+    this.republishTimer.unref();
+  }
+
+  /** Publishes again, in their order, the messages whose publish failed (once some master answers). */
   private republish(): void {
     this.republishTimer = null;
     if (this.closing) return;
-    this.publishFailed = false;
+    if (!this.probe.reachable) return this.scheduleRepublish();
     const again = this.unpublished.splice(0);
-    if (again.length > 0) this.logger.info({ count: again.length }, 'republishing messages whose publish failed');
+    if (again.length > 0) this.logger.debug({ count: again.length }, 'republishing messages whose publish failed');
     for (const { topic, text } of again) void this.publishOrKeep(topic, text, true);
   }
 

@@ -90,7 +90,9 @@ export const RATE_LIMIT_REDIS_OPTIONS = {
  * on a connection of their own; while Redis cannot answer, by each process alone.
  */
 export function redisRateLimits(redis: Redis | Cluster, rates: Record<WriteKind, RateLimit>, logger: Logger): RateLimits {
-  let shared = false;
+  // A connection handed over connected already (a cluster's is) has said 'ready' before.
+  let shared = redis.status === 'ready';
+  if (shared) logger.info('rate limits: shared through Redis');
   let closing = false;
   redis.on('error', (error) => logger.debug({ err: error }, 'rate limit redis connection error'));
   redis.on('ready', () => {

@@ -196,6 +196,10 @@ describe('when every node of the cluster is down', () => {
       expect((await readiness(server)).body).toMatchObject({ ready: false, bus: 'redis-cluster down', store: 'sqlite up' });
     }
     await talk(5, 10); // sending does not depend on Redis: stored and numbered
+    // A device that connects meanwhile is served (presence does not hold it up) from the store.
+    const during = listen(p2, ann!, channelId, 0);
+    await during.subscription.waitFor(10, 10_000);
+    listeners.push(during);
 
     await restartNodes();
     for (const server of [p1, p2, p3]) await waitUntil(async () => (await readiness(server)).status === 200, 'a 200 from /ready', { timeoutMs: 30_000 });
