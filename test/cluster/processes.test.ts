@@ -1,8 +1,9 @@
 // Three real server processes on a real Redis Cluster (three masters, a replica each), as a
 // deployment with REDIS_CLUSTER_NODES runs them: messages reach listeners on every process in
 // order, once, through sharded pub/sub on the master owning the channel's slot; a user's devices on
-// different processes stay in sync; presence and the rate limits are shared across processes; when
-// the whole cluster is down /ready says so, and the conversation goes on without a gap once it is back.
+// different processes stay in sync; presence and the rate limits are shared across processes; a
+// channel's slot moving to another master loses nothing; when the whole cluster is down /ready says
+// so, and the conversation goes on without a gap once it is back.
 import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MarkChannelReadDocument, PresenceChangedDocument, PresenceDocument, SendMessageDocument } from '../../operations/generated/graphql.ts';
@@ -169,6 +170,47 @@ describe('three processes on a Redis Cluster', () => {
 
   it('/ready says the cluster bus is up', async () => {
     for (const server of [p1, p2, p3]) expect(await readiness(server)).toMatchObject({ status: 200, body: { ready: true, bus: 'redis-cluster up' } });
+  });
+});
+
+describe("when a channel's slot moves to another master (a resharding)", () => {
+  it('the processes subscribe on the new owner; every listener gets every message once, in order', async () => {
+    const world = await organizationWith(p1.url, ['ann', 'bob', 'cat']);
+    const { ann, bob, cat } = world.users;
+    const channelId = await channelOf(world, ann!, 'moving', [bob!, cat!]);
+    const topic = topics.channel(fromGlobalId(channelId).id).name;
+    const listeners = [listen(p1, bob!, channelId), listen(p2, cat!, channelId)];
+    await waitForSubscriptions([[p1, 1], [p2, 1]]);
+
+    let stop = false;
+    let sent = 0;
+    const sender = (async () => {
+      for (let i = 0; !stop; i++) {
+        await send(via(p3, ann!), channelId, `line ${i}`);
+        sent = i + 1;
+        await quietFor(20);
+      }
+    })();
+    try {
+      await listeners[0]!.subscription.waitFor(10, 10_000);
+      const from = await cluster.redis.masterOf(topic);
+      const to = (await cluster.redis.masters()).find((port) => port !== from)!;
+      await cluster.redis.moveSlot(topic, to);
+      expect(await cluster.redis.masterOf(topic)).toBe(to);
+      // The two processes listening now hold their subscriptions on the new owner.
+      await waitUntil(async () => (await cluster.redis.node(to).call('PUBSUB', 'SHARDNUMSUB', topic) as [string, number])[1] === 2, 'both subscriptions on the new owner');
+      const moved = sent;
+      await waitUntil(() => listeners.every((l) => l.messages().length >= moved + 10), 'messages after the move', { timeoutMs: 20_000 });
+    } finally {
+      stop = true;
+      await sender;
+    }
+    for (const listener of listeners) await listener.subscription.waitFor(sent, 20_000);
+    await quietFor(300);
+    for (const listener of listeners) {
+      expect(listener.seqs()).toEqual(seqsUpTo(sent));
+      expect(listener.messages().map((m) => m.text)).toEqual(seqsUpTo(sent).map((seq) => `line ${seq - 1}`));
+    }
   });
 });
 

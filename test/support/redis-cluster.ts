@@ -31,6 +31,10 @@ export interface TestRedisCluster {
   node(port: number): Redis;
   /** The port of the master that owns the key's (or topic's) slot now. */
   masterOf(key: string): Promise<number>;
+  /** The ports of the masters that own slots now. */
+  masters(): Promise<number[]>;
+  /** Moves the key's slot (and its keys) to the master on that port, as a resharding does. */
+  moveSlot(key: string, toPort: number): Promise<void>;
   /** kill -9 of the node on that port. */
   kill(port: number): Promise<void>;
   /** Starts a killed node again, empty, with its cluster configuration (it rejoins the cluster). */
@@ -107,7 +111,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
   }
 
   const anyLive = () => node(live()[0]!.port);
-  return {
+  const cluster: TestRedisCluster = {
     seeds: nodes.map(({ port }) => `127.0.0.1:${port}`).join(','),
     ports: () => live().map((n) => n.port),
     node,
@@ -118,6 +122,24 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       const master = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
       if (!master) throw new Error(`no master owns slot ${slot}`);
       return master[1];
+    },
+    async masters() {
+      const ranges = await anyLive().cluster('SLOTS');
+      return [...new Set(ranges.flatMap((range) => (range[2] ? [range[2][1]] : [])))];
+    },
+    async moveSlot(key, toPort) {
+      const slot = (await anyLive().cluster('KEYSLOT', key)) as number;
+      const fromPort = await cluster.masterOf(key);
+      const [from, to] = [node(fromPort), node(toPort)];
+      const [fromId, toId] = (await Promise.all([from.cluster('MYID'), to.cluster('MYID')])) as [string, string];
+      await to.cluster('SETSLOT', slot, 'IMPORTING', fromId);
+      await from.cluster('SETSLOT', slot, 'MIGRATING', toId);
+      for (;;) {
+        const keys = (await from.cluster('GETKEYSINSLOT', slot, 100)) as string[];
+        if (keys.length === 0) break;
+        await from.call('MIGRATE', '127.0.0.1', toPort, '', 0, 5000, 'KEYS', ...keys);
+      }
+      for (const port of await cluster.masters()) await node(port).cluster('SETSLOT', slot, 'NODE', toId);
     },
     async kill(port) {
       const target = nodes.find((n) => n.port === port);
@@ -136,6 +158,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     },
     stop,
   };
+  return cluster;
 }
 
 function spawnNode(args: string[]): ChildProcess {
