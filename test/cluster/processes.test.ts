@@ -3,12 +3,14 @@
 // order, once, through sharded pub/sub on the master owning the channel's slot; a user's devices on
 // different processes stay in sync; presence and the rate limits are shared across processes; a
 // channel's slot moving to another master loses nothing; when the whole cluster is down /ready says
-// so, and the conversation goes on without a gap once it is back.
+// so, and the conversation goes on without a gap once it is back; the users of a killed process go
+// OFFLINE whichever master keeps their presence.
 import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MarkChannelReadDocument, PresenceChangedDocument, PresenceDocument, SendMessageDocument } from '../../operations/generated/graphql.ts';
 import { fromGlobalId } from '../../src/domain/ids.ts';
 import { topics } from '../../src/realtime/events.ts';
+import { clusterLayout } from '../../src/realtime/presence-layout.ts';
 import { Subscription, connectDevice, quietFor, wsClient } from '../support/client.ts';
 import { type TestRedisCluster, waitForClusterOk } from '../support/redis-cluster.ts';
 import type { ServerProcess } from '../support/server.ts';
@@ -252,6 +254,40 @@ describe('when every node of the cluster is down', () => {
     for (const listener of listeners) {
       expect(listener.seqs()).toEqual(seqsUpTo(15));
       expect(listener.messages().map((m) => m.text)).toEqual(sent);
+    }
+  });
+});
+
+describe('when a server process dies', () => {
+  // Last: it kills p3.
+  it('the sweeper takes its users OFFLINE whichever master keeps their presence', async () => {
+    const candidates = Array.from({ length: 24 }, (_, i) => `user${i}`);
+    const { users } = await organizationWith(p1.url, ['ann', ...candidates]);
+    const masterOf = (member: Member) => cluster.redis.masterOf(clusterLayout.devices(member.sub));
+    // One user whose presence shard is on each master.
+    const byMaster = new Map<number, Member>();
+    for (const name of candidates) {
+      const master = await masterOf(users[name]!);
+      if (!byMaster.has(master)) byMaster.set(master, users[name]!);
+    }
+    expect([...byMaster.keys()].sort()).toEqual((await cluster.redis.masters()).sort());
+    const chosen = [...byMaster.values()];
+
+    type Changed = { presenceChanged: { userId: string; status: string } };
+    const watcherClient: Client = wsClient(p1.wsUrl, users.ann!.token, 'ann-phone');
+    const watcher = new Subscription<Changed>(watcherClient, PresenceChangedDocument, { userIds: chosen.map((m) => m.id) });
+    await waitForSubscriptions([[p1, 1]]);
+    try {
+      for (const member of chosen) await connectDevice(p3, member, `${member.sub}-phone`);
+      await watcher.waitFor(chosen.length, 5000);
+      await p3.kill();
+      await watcher.waitFor(2 * chosen.length, 1500 + GRACE_MS + 5000);
+      const offline = watcher.events.slice(chosen.length).map((e) => e.presenceChanged);
+      expect(offline.map((change) => change.status)).toEqual(chosen.map(() => 'OFFLINE'));
+      expect(offline.map((change) => change.userId).sort()).toEqual(chosen.map((m) => m.id).sort());
+    } finally {
+      watcher.stop();
+      await watcherClient.dispose();
     }
   });
 });
