@@ -18,8 +18,9 @@ export async function connectClusterClients(seeds: RedisNode[]): Promise<Cluster
   // The default, 16 redirections 200 ms apart, would hold a command for the whole failover.
   const soon = { enableOfflineQueue: false, maxRedirections: 4, retryDelayOnFailover: 100, retryDelayOnClusterDown: 100 };
   const presence = clusterClient(seeds, { ...soon, redisOptions: { maxRetriesPerRequest: 2 } });
-  const { commandTimeout, maxRetriesPerRequest } = RATE_LIMIT_REDIS_OPTIONS;
-  const rateLimits = clusterClient(seeds, { ...soon, redisOptions: { commandTimeout, maxRetriesPerRequest } });
+  const { commandTimeout, maxRetriesPerRequest, enableAutoPipelining } = RATE_LIMIT_REDIS_OPTIONS;
+  // As on one Redis, the checks of writes arriving together go out in one write per master.
+  const rateLimits = clusterClient(seeds, { ...soon, enableAutoPipelining, redisOptions: { commandTimeout, maxRetriesPerRequest } });
   try {
     await Promise.all([connectCluster(presence, seeds), connectCluster(rateLimits, seeds)]);
   } catch (error) {
