@@ -134,7 +134,7 @@ export function buildApp(deps: AppDeps): App {
     async stop(graceMs = 0) {
       draining = true;
       stopping = true;
-      await webSocket.close();
+      await webSocket.close(graceMs);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inFlight > 0 && graceMs > 0) {

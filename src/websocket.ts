@@ -18,6 +18,7 @@ import { KeepAlive, type Pinged } from './keep-alive.ts';
 import { logRequestErrors } from './logger.ts';
 import { type SubscriptionTarget, createSubscriptionDelivery } from './delivery/index.ts';
 import { type InOrder, NOTHING_BEFORE, inOrder } from './operation-order.ts';
+import { RunningOperations } from './running-operations.ts';
 import { TokenExpiry } from './token-expiry.ts';
 
 /** WebSocket close code 1013 (try again later): graphql-ws clients reconnect after it. */
@@ -113,17 +114,24 @@ function withoutHttp(errors: readonly GraphQLError[]): GraphQLError[] {
 
 type MaskError = (error: unknown, message: string) => Error;
 
-/** Serves graphql-ws beside Yoga; close() says goodbye to every socket (1001) and stops. */
+/**
+ * Serves graphql-ws beside Yoga; close() lets the queries and mutations running finish (refusing
+ * new ones with UNAVAILABLE, which clients retry elsewhere), says goodbye to every socket (1001)
+ * and stops.
+ */
 export function serveGraphQLOverWebSocket(
   server: Server,
   yoga: YogaServerInstance<ServerContext, RequestContext>,
   deps: AppDeps,
   maskError: MaskError,
-): { close(): Promise<void> } {
+): { close(graceMs?: number): Promise<void> } {
   const { config, logger, metrics } = deps;
   const { limits } = config;
   const subscribe = createSubscriptionDelivery({ deps, maskError, backlogMaxBytes: limits.socketBacklogMaxBytes });
   const operations = new WeakMap<ExecutionArgs, Operation>();
+  /** Queries and mutations whose result is not yet sent; once stopping, none is started. */
+  const running = new RunningOperations();
+  let stopping = false;
   /** Open sockets of each user on this process. */
   const socketsOf = new Map<string, number>();
   const expiry = new TokenExpiry((socket) => socket.close(CloseCode.Forbidden, 'Forbidden: the token has expired'));
@@ -189,6 +197,13 @@ export function serveGraphQLOverWebSocket(
           connection.socket.close(CloseCode.Forbidden, 'Forbidden: the token has expired');
           return [new GraphQLError('Sign in again: the token has expired', { extensions: { code: 'UNAUTHENTICATED' } })];
         }
+        if (stopping) {
+          return refused(payload.operationName, [
+            new GraphQLError('The server is shutting down; send this again (the connection will reopen elsewhere)', {
+              extensions: { code: 'UNAVAILABLE', retryAfterSeconds: 1 },
+            }),
+          ]);
+        }
         if (connection.operations >= limits.subscriptionsPerConnection) {
           return refused(payload.operationName, [
             new GraphQLError(`At most ${limits.subscriptionsPerConnection} operations may be open on one connection`, {
@@ -240,7 +255,9 @@ export function serveGraphQLOverWebSocket(
       const operation = operations.get(args);
       if (!operation || !('execute' in operation)) throw new Error('an operation reached execute without its onSubscribe');
       operation.started();
-      return operation.execute(args);
+      const result = operation.execute(args);
+      running.track(result);
+      return result;
     },
     subscribe: async (args) => {
       const operation = operations.get(args);
@@ -288,9 +305,12 @@ export function serveGraphQLOverWebSocket(
   }
 
   return {
-    async close() {
+    async close(graceMs = 0) {
+      stopping = true;
       keepAlive.stop();
       expiry.stop();
+      if (running.size > 0) logger.info({ operations: running.size, graceMs }, 'letting the WebSocket queries and mutations running finish');
+      await running.finished(graceMs);
       for (const client of wsServer.clients) client.close(1001, 'server is shutting down');
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },

@@ -6,7 +6,7 @@ import { print } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MeDocument, SendMessageDocument } from '../../operations/generated/graphql.ts';
 import { rawConnection } from '../support/client.ts';
-import { startServerProcess, tempDir } from '../support/server.ts';
+import { startServer, startServerProcess, tempDir } from '../support/server.ts';
 import { waitUntil } from '../support/wait.ts';
 import { organizationWith } from '../support/world.ts';
 
@@ -74,6 +74,43 @@ describe('SIGTERM', () => {
     expect(await exited).toBe(0);
     const phases = ['draining: /ready answers 503', 'closing WebSockets (1001)', 'closing the store and the bus', '"msg":"stopped"'];
     for (const phase of phases) expect(server.output()).toContain(phase);
+  });
+
+  it('answers a mutation running on a WebSocket before closing the socket with 1001, and refuses new ones meanwhile', async () => {
+    const server = await startServer();
+    const { users, generalId } = await organizationWith(server.url, ['ann']);
+    // The store holds the next send until released: a mutation in flight when the server stops.
+    const store = server.deps.store;
+    const append = store.appendMessage.bind(store);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let appending = false;
+    store.appendMessage = async (draft) => {
+      appending = true;
+      await held;
+      return append(draft);
+    };
+    const connection = await rawConnection(server, users.ann!.token);
+    const send = (id: string, text: string) =>
+      connection.socket.send(
+        JSON.stringify({ id, type: 'subscribe', payload: { query: print(SendMessageDocument), variables: { input: { channelId: generalId, text } } } }),
+      );
+    send('first', 'sent as the server stops');
+    await waitUntil(() => appending, 'the send to reach the store');
+
+    const stopped = server.stop(10_000);
+    send('second', 'sent while the server waits for the first');
+    await waitUntil(() => connection.frames.some((frame) => frame.includes('"id":"second"')), 'an answer to the second send');
+    release();
+    expect(await connection.closed).toBe(1001);
+    await stopped;
+
+    const answers = connection.frames.map((frame) => JSON.parse(frame));
+    const first = answers.find((answer) => answer.id === 'first' && answer.type === 'next');
+    expect(first?.payload.data.sendMessage.text).toBe('sent as the server stops');
+    // Refused before it started (graphql-ws's "error" message), with a code that says: send it again.
+    const second = answers.find((answer) => answer.id === 'second');
+    expect(second).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'UNAVAILABLE' } }] });
   });
 
   it('stops at once on a second signal while draining', async () => {

@@ -20,7 +20,8 @@ export interface TestServer {
   wsUrl: string;
   port: number;
   deps: AppDeps;
-  stop(): Promise<void>;
+  /** Stops as SIGTERM does after its delay: requests and WebSocket operations running get up to graceMs. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** A temporary folder for a SQLite file; removed by the returned function. */
@@ -48,8 +49,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     port,
     deps,
-    async stop() {
-      await app.stop();
+    async stop(graceMs = 0) {
+      await app.stop(graceMs);
       await closeDeps(deps);
       temp.remove();
     },
