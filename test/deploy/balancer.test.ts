@@ -1,9 +1,10 @@
-// Three server processes (one SQLite file, one Redis) behind HAProxy run with deploy/haproxy.cfg,
+// Three server processes (one SQLite file; one Redis, then a six-node Redis Cluster) behind HAProxy
+// run with deploy/haproxy.cfg,
 // and clients that only know the balancer's address: a process killed with -9, then every process
 // restarted one after the other under a steady send load. Whatever happens to the processes,
 // every listener ends with exactly the channel's stored history: nothing lost, nothing twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, openSubscriptions, startCluster } from '../multiprocess/cluster.ts';
+import { type Cluster, openSubscriptions, startCluster, startClusterOnRedisCluster } from '../multiprocess/cluster.ts';
 import { type TestHaproxy, checkHaproxyConfig, haproxyMissing, startHaproxy } from '../support/haproxy.ts';
 import { seqsUpTo, waitUntil } from '../support/wait.ts';
 import { type Member, organizationWith } from '../support/world.ts';
@@ -15,13 +16,27 @@ if (missing) console.warn(`test/deploy/balancer.test.ts skipped: ${missing}`);
 /** Longer than HAProxy's test checks need to see /ready fail (250 ms x 2). */
 const SHUTDOWN_DELAY_MS = '1500';
 
-describe.skipIf(missing !== null)('behind HAProxy (deploy/haproxy.cfg)', () => {
-  let cluster: Cluster;
+describe.skipIf(missing !== null)('deploy/haproxy.cfg', () => {
+  it('is valid, as `haproxy -c` checks it', () => {
+    const { status, output } = checkHaproxyConfig();
+    expect(status, output).toBe(0);
+    expect(output).toContain('Configuration file is valid');
+  });
+});
+
+/** The processes share state through one Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES). */
+const deployments = [
+  { redis: 'one Redis', start: startCluster },
+  { redis: 'a Redis Cluster', start: startClusterOnRedisCluster },
+];
+
+describe.skipIf(missing !== null).each(deployments)('behind HAProxy (deploy/haproxy.cfg), on $redis', ({ start }) => {
+  let cluster: Cluster<{ stop(): Promise<void> }>;
   let haproxy: TestHaproxy;
   const listeners: Listener[] = [];
 
   beforeAll(async () => {
-    cluster = await startCluster(3, { SHUTDOWN_DELAY_MS, SEND_RATE_LIMIT: '1000000' });
+    cluster = await start(3, { SHUTDOWN_DELAY_MS, SEND_RATE_LIMIT: '1000000' });
     haproxy = await startHaproxy(cluster.processes.map((p) => p.port));
   }, 180_000);
 
@@ -53,11 +68,6 @@ describe.skipIf(missing !== null)('behind HAProxy (deploy/haproxy.cfg)', () => {
     return stored;
   }
 
-  it('the deployment file is valid, as `haproxy -c` checks it', () => {
-    const { status, output } = checkHaproxyConfig();
-    expect(status, output).toBe(0);
-    expect(output).toContain('Configuration file is valid');
-  });
 
   it('after kill -9 of a process, its listeners reconnect through HAProxy to the others and resume without a gap or a duplicate', { timeout: 120_000 }, async () => {
     const { users, generalId } = await organizationWith(haproxy.url, ['ann', 'bob', 'cat']);
