@@ -2,6 +2,7 @@
 // deployment's SQLite file before its server processes start. Provisioning tens of thousands of
 // users and memberships over HTTP would dominate the run and measure nothing the scenarios ask.
 import { newId } from '../../src/domain/ids.ts';
+import { newOrganization } from '../../src/domain/organizations.ts';
 import type { Channel, Organization } from '../../src/domain/types.ts';
 import type { MessageDraft, Store } from '../../src/store/store.ts';
 
@@ -58,21 +59,8 @@ export function throttled(report: Report): (message: () => string, force?: boole
 }
 
 export async function createOrganization(store: Store, name: string, creator: BenchUser): Promise<{ org: Organization; general: Channel }> {
-  const now = new Date();
   await store.upsertUsers([{ ...creator, displayName: null, email: null }]);
-  const general: Channel = {
-    id: newId('ch'),
-    orgId: '',
-    kind: 'GROUP',
-    name: 'general',
-    directKey: null,
-    lastSeq: 0,
-    lastActiveAt: now,
-    memberCount: 1,
-    createdAt: now,
-  };
-  const org: Organization = { id: newId('org'), name, createdAt: now, memberCount: 1, generalChannelId: general.id };
-  general.orgId = org.id;
+  const { org, general } = newOrganization(name, new Date());
   await store.createOrganization(org, general, creator.id);
   return { org, general };
 }

@@ -3,7 +3,7 @@
 // who does what: senders, listeners, devices that mark read, presence subjects and watchers.
 import { mintToken } from '../../bench/lib/graphql.ts';
 import { toGlobalId } from '../../src/domain/ids.ts';
-import type { Channel, Organization } from '../../src/domain/types.ts';
+import { newOrganization } from '../../src/domain/organizations.ts';
 import type { Store } from '../../src/store/store.ts';
 import { type Plan, SLOW_CONSUMERS } from './plan.ts';
 import type { Random } from './random.ts';
@@ -138,18 +138,7 @@ export async function drawWorld(plan: Plan, rng: Random, secret: string): Promis
 export async function seedStore(store: Store, world: World): Promise<void> {
   const ids = Object.keys(world.users);
   await store.upsertUsers(ids.map((id) => ({ id, name: world.users[id]!.name, displayName: null, email: null })));
-  const general: Channel = {
-    id: world.general.id,
-    orgId: world.orgId,
-    kind: 'GROUP',
-    name: world.general.name,
-    directKey: null,
-    lastSeq: 0,
-    lastActiveAt: at,
-    memberCount: 1,
-    createdAt: at,
-  };
-  const org: Organization = { id: world.orgId, name: 'chaos', createdAt: at, memberCount: 1, generalChannelId: general.id };
+  const { org, general } = newOrganization('chaos', at, { orgId: world.orgId, generalId: world.general.id });
   const [creator, ...others] = ids;
   await store.createOrganization(org, general, creator!);
   for (const id of others) await store.addOrgMember(org.id, id, at);
