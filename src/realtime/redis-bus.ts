@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { EventBus, Unsubscribe } from './bus.ts';
 import type { Topic } from './events.ts';
 import { SubscriberConnection } from './redis-subscriber.ts';
+import { Unpublished, isRepeatable } from './unpublished.ts';
 
 /** JSON that keeps Dates: a Date becomes {"$date": ms} (a text that looks like a date stays text). */
 export function serialize(payload: unknown): string {
@@ -40,24 +41,6 @@ export function connectionFailure(error: Error): string {
   return (code && reasons[code]) || error.message;
 }
 
-/** How many failed publishes are kept for a retry after Redis is back; older ones are left to the store. */
-const MAX_UNPUBLISHED = 10_000;
-/** How soon a publish that failed while the publisher was (already) ready is tried again. */
-const REPUBLISH_DELAY_MS = 500;
-
-/**
- * Whether a publish that failed may be repeated once Redis is back: a channel's message carries its
- * seq, so the feeds drop a repeat and put a late one in order; a presence change carries its place
- * in the order of presence changes, so subscribers drop it when they have heard a newer one. Other
- * events (read markers, membership) are not repeated: a stale one arriving after a newer one would
- * mislead.
- */
-export function isRepeatable(payload: unknown): boolean {
-  if (typeof payload !== 'object' || payload === null) return false;
-  if ('kind' in payload) return payload.kind === 'messageAdded';
-  return 'status' in payload && 'seq' in payload && typeof payload.seq === 'number';
-}
-
 export class RedisBus implements EventBus {
   readonly kind = 'redis' as const;
   private readonly pubsub: RedisPubSub;
@@ -68,10 +51,7 @@ export class RedisBus implements EventBus {
   private publisherLost = false;
   private subscriberLost = false;
   /** Messages whose publish failed while Redis was down, republished when the publisher is back. */
-  private readonly unpublished: { topic: string; payload: unknown }[] = [];
-  private republishTimer: NodeJS.Timeout | null = null;
-  /** A publish failed since the publisher was last back (later failures are logged quietly). */
-  private publishFailed = false;
+  private readonly unpublished: Unpublished<unknown>;
   private closing = false;
   /** connect() succeeded: from now on a lost connection is reconnected. */
   private connected = false;
@@ -97,6 +77,11 @@ export class RedisBus implements EventBus {
       serializer: serialize,
       deserializer: (text) => deserialize(text.toString()) as Record<string, unknown>,
     });
+    this.unpublished = new Unpublished({
+      publish: (topic, payload) => this.pubsub.publish(topic, payload),
+      canPublish: () => this.publisher.status === 'ready',
+      logger,
+    });
     for (const client of [this.publisher, this.subscriber]) {
       client.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
     }
@@ -105,7 +90,7 @@ export class RedisBus implements EventBus {
     this.publisher.on('ready', () => {
       if (!this.publisherLost) return;
       this.publisherLost = false;
-      this.republish();
+      this.unpublished.retry();
       this.logIfBack();
     });
     this.subscriber.on('ready', () => {
@@ -164,39 +149,7 @@ export class RedisBus implements EventBus {
   }
 
   async publish<P>(topic: Topic<P>, payload: P): Promise<void> {
-    await this.publishOrKeep(topic.name, payload);
-  }
-
-  private async publishOrKeep(topic: string, payload: unknown): Promise<void> {
-    try {
-      await this.pubsub.publish(topic, payload);
-    } catch (error) {
-      // Not lost: the message is stored. It is published again when Redis is back, and feeds
-      // that resubscribe read it from the store meanwhile (they drop whichever copy comes second).
-      if (this.closing) return;
-      this.logger[this.publishFailed ? 'debug' : 'warn']({ err: error, topic }, 'publish failed; subscribers will catch up');
-      this.publishFailed = true;
-      if (!isRepeatable(payload)) return;
-      this.unpublished.push({ topic, payload });
-      if (this.unpublished.length > MAX_UNPUBLISHED) this.unpublished.shift();
-      // The publish may have failed just as the publisher came back ('ready' has run already):
-      // try again shortly rather than wait for the next outage.
-      if (this.publisher.status === 'ready' && !this.republishTimer) {
-        this.republishTimer = setTimeout(() => {
-          this.republishTimer = null;
-          if (this.publisher.status === 'ready') this.republish();
-        }, REPUBLISH_DELAY_MS);
-        this.republishTimer.unref();
-      }
-    }
-  }
-
-  /** Publishes again, in their order, the messages whose publish failed. */
-  private republish(): void {
-    this.publishFailed = false;
-    const again = this.unpublished.splice(0);
-    if (again.length > 0) this.logger.info({ count: again.length }, 'republishing messages sent while redis was down');
-    for (const { topic, payload } of again) void this.publishOrKeep(topic, payload);
+    await this.unpublished.publish(topic.name, payload, isRepeatable(payload));
   }
 
   async subscribe<P>(topic: Topic<P>, onEvent: (payload: P) => void): Promise<Unsubscribe> {
@@ -223,7 +176,7 @@ export class RedisBus implements EventBus {
 
   async close(): Promise<void> {
     this.closing = true;
-    if (this.republishTimer) clearTimeout(this.republishTimer);
+    this.unpublished.close();
     // Feeds closing just before sent UNSUBSCRIBEs whose promises nobody holds: a PING behind them
     // is answered after them, so none is still waiting (and rejected unhandled) when the socket goes.
     if (this.subscriber.status === 'ready') await this.subscriber.ping().catch(() => undefined);

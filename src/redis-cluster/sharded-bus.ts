@@ -15,15 +15,12 @@ import type { RedisNode } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { EventBus, Unsubscribe } from '../realtime/bus.ts';
 import type { Topic } from '../realtime/events.ts';
-import { deserialize, isRepeatable, serialize } from '../realtime/redis-bus.ts';
+import { deserialize, serialize } from '../realtime/redis-bus.ts';
+import { Unpublished, isRepeatable } from '../realtime/unpublished.ts';
 import { clusterClient, connectCluster } from './connect.ts';
 import { MasterProbe } from './probe.ts';
 import { ShardSubscriber } from './shard-subscriber.ts';
 
-/** How many failed publishes are kept for a retry; older ones are left to the store. */
-const MAX_UNPUBLISHED = 10_000;
-/** How soon failed publishes are tried again. */
-const REPUBLISH_DELAY_MS = 500;
 /** How soon a topic whose subscription was lost is placed again, at first and at most. */
 const REPAIR_DELAY_MS = 100;
 const REPAIR_DELAY_MAX_MS = 250;
@@ -45,9 +42,8 @@ export class ShardedBus implements EventBus {
   private readonly topics = new Map<string, TopicState>();
   private readonly subscribers = new Map<string, ShardSubscriber>();
   private readonly reconnectListeners: (() => void)[] = [];
-  private readonly unpublished: { topic: string; text: string }[] = [];
-  private republishTimer: NodeJS.Timeout | null = null;
-  private publishFailed = false;
+  /** Messages whose publish failed, published again once some master answers. */
+  private readonly unpublished: Unpublished<string>;
   /** A subscription was lost since every topic was last in force: the feeds must catch up. */
   private lost = false;
   private repairTimer: NodeJS.Timeout | null = null;
@@ -69,6 +65,11 @@ export class ShardedBus implements EventBus {
     cluster.on('error', (error) => logger.debug({ err: error }, 'redis cluster error'));
     cluster.on('node error', (error, node) => logger.debug({ err: error, node }, 'redis cluster node error'));
     this.probe = new MasterProbe(cluster, logger);
+    this.unpublished = new Unpublished({
+      publish: async (topic, text) => void (await cluster.spublish(topic, text)),
+      canPublish: () => this.probe.reachable,
+      logger,
+    });
   }
 
   /** Connects to the cluster; fails fast, naming the seeds tried and why, when it cannot be reached. */
@@ -95,40 +96,7 @@ export class ShardedBus implements EventBus {
 
   async publish<P>(topic: Topic<P>, payload: P): Promise<void> {
     const text = serialize(payload);
-    await this.publishOrKeep(topic.name, text, isRepeatable(payload));
-  }
-
-  private async publishOrKeep(topic: string, text: string, repeatable: boolean): Promise<void> {
-    try {
-      await this.cluster.spublish(topic, text);
-      this.publishFailed = false;
-    } catch (error) {
-      // Not lost: the message is stored. It is published again shortly, and feeds that
-      // resubscribe read it from the store meanwhile (they drop whichever copy comes second).
-      if (this.closing) return;
-      this.logger[this.publishFailed ? 'debug' : 'warn']({ err: error, topic }, 'publish failed; subscribers will catch up');
-      this.publishFailed = true;
-      if (!repeatable) return;
-      this.unpublished.push({ topic, text });
-      if (this.unpublished.length > MAX_UNPUBLISHED) this.unpublished.shift();
-      this.scheduleRepublish();
-    }
-  }
-
-  private scheduleRepublish(): void {
-    if (this.republishTimer || this.closing) return;
-    this.republishTimer = setTimeout(() => this.republish(), REPUBLISH_DELAY_MS);
-    this.republishTimer.unref();
-  }
-
-  /** Publishes again, in their order, the messages whose publish failed (once some master answers). */
-  private republish(): void {
-    this.republishTimer = null;
-    if (this.closing) return;
-    if (!this.probe.reachable) return this.scheduleRepublish();
-    const again = this.unpublished.splice(0);
-    if (again.length > 0) this.logger.debug({ count: again.length }, 'republishing messages whose publish failed');
-    for (const { topic, text } of again) void this.publishOrKeep(topic, text, true);
+    await this.unpublished.publish(topic.name, text, isRepeatable(payload));
   }
 
   async subscribe<P>(topic: Topic<P>, onEvent: (payload: P) => void): Promise<Unsubscribe> {
@@ -279,7 +247,7 @@ export class ShardedBus implements EventBus {
   async close(): Promise<void> {
     this.closing = true;
     this.probe.stop();
-    if (this.republishTimer) clearTimeout(this.republishTimer);
+    this.unpublished.close();
     if (this.repairTimer) clearTimeout(this.repairTimer);
     await Promise.all([...this.subscribers.values()].map((subscriber) => subscriber.close()));
     this.subscribers.clear();
