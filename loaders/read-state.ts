@@ -33,8 +33,15 @@ export async function readStatesOf(store: Store, keys: readonly ReadStateKey[]):
     keys.map(({ channel, userId }) => ({ channelId: channel.id, userId })),
     (slice) => store.findChannelMembers(slice),
   );
-  const members = new Map(found.map((member) => [pair(member.channelId, member.userId), member]));
-  const states: ReadState[] = keys.map(({ channel, userId }) => ({ member: members.get(pair(channel.id, userId)) ?? null, mentionCount: 0 }));
+  // By channel, then user: a message's fan-out has one channel and thousands of users, and a key
+  // string per member made of both would be garbage the size of the fan-out.
+  const members = new Map<string, Map<string, ChannelMember>>();
+  for (const member of found) {
+    let ofChannel = members.get(member.channelId);
+    if (!ofChannel) members.set(member.channelId, (ofChannel = new Map()));
+    ofChannel.set(member.userId, member);
+  }
+  const states: ReadState[] = keys.map(({ channel, userId }) => ({ member: members.get(channel.id)?.get(userId) ?? null, mentionCount: 0 }));
   // Mentions only count after the read marker: a member who has read everything has none.
   const behind = states.filter((state, i) => state.member !== null && state.member.lastReadSeq < keys[i]!.channel.lastSeq);
   const counts = await inSlices(
@@ -44,5 +51,3 @@ export async function readStatesOf(store: Store, keys: readonly ReadStateKey[]):
   behind.forEach((state, i) => (state.mentionCount = counts[i] ?? 0));
   return states;
 }
-
-const pair = (channelId: string, userId: string) => `${channelId}\u0000${userId}`;

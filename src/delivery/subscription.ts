@@ -34,9 +34,8 @@ const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, 
 
 export class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink<unknown>, Member {
   private readonly socket: WebSocket;
-  /** The start of every frame: the operation's id; and its length in bytes. */
-  private readonly prefix: string;
-  private readonly prefixBytes: number;
+  /** The start of every frame, the operation's id, as bytes: copied into each frame, not encoded again. */
+  private readonly prefix: Buffer;
   private ended: Promise<IteratorResult<ExecutionResult>> | null = null;
   private resolveEnded: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
   private done = false;
@@ -49,8 +48,7 @@ export class SocketSubscription implements AsyncIterableIterator<ExecutionResult
     private readonly options: SubscriptionOptions,
   ) {
     this.socket = target.socket;
-    this.prefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
-    this.prefixBytes = Buffer.byteLength(this.prefix);
+    this.prefix = Buffer.from(`{"id":${JSON.stringify(target.id)},"type":"next","payload":`);
   }
 
   push(event: unknown): void {
@@ -63,11 +61,12 @@ export class SocketSubscription implements AsyncIterableIterator<ExecutionResult
     if (this.done || socket.readyState !== WebSocket.OPEN) return;
     // One buffer per frame: the operation's id, then the payload copied in after it.
     const payloadBytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-    const frame = Buffer.allocUnsafe(this.prefixBytes + payloadBytes);
-    frame.write(this.prefix, 0, this.prefixBytes);
-    if (typeof payload === 'string') frame.write(payload, this.prefixBytes);
-    else if (payload instanceof FilledPayload) payload.copyTo(frame, this.prefixBytes);
-    else payload.copy(frame, this.prefixBytes);
+    const { prefix } = this;
+    const frame = Buffer.allocUnsafe(prefix.length + payloadBytes);
+    prefix.copy(frame, 0);
+    if (typeof payload === 'string') frame.write(payload, prefix.length);
+    else if (payload instanceof FilledPayload) payload.copyTo(frame, prefix.length);
+    else payload.copy(frame, prefix.length);
     socket.send(frame, TEXT);
     this.options.delivered();
   }

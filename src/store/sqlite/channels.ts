@@ -70,22 +70,22 @@ export function listChannelIdsOfUser(sql: Sql, userId: string): string[] {
 
 /** Memberships by key: many keys of one channel (a message's fan-out) are one index range. */
 export function findChannelMembers(sql: Sql, keys: readonly ChannelMemberKey[]): ChannelMember[] {
-  const rows: ChannelMemberRow[] = [];
+  const members: ChannelMember[] = [];
   const scattered: ChannelMemberKey[] = [];
   for (const [channelId, group] of byChannel(keys)) {
-    if (group.length >= CHANNEL_BATCH_MIN) rows.push(...membersOfChannel(sql.prepare, channelId, group.map(({ key }) => key.userId)));
-    else for (const { key } of group) scattered.push(key);
+    if (group.length >= CHANNEL_BATCH_MIN) {
+      for (const member of membersOfChannel(sql.prepare, channelId, group.map(({ key }) => key.userId))) members.push(member);
+    } else for (const { key } of group) scattered.push(key);
   }
   if (scattered.length > 0) {
-    rows.push(
-      ...sql.all<ChannelMemberRow>(
-        `SELECT m.* FROM json_each(?) k JOIN channel_members m
-         ON m.channelId = json_extract(k.value, '$.channelId') AND m.userId = json_extract(k.value, '$.userId')`,
-        JSON.stringify(scattered),
-      ),
+    const rows = sql.all<ChannelMemberRow>(
+      `SELECT m.* FROM json_each(?) k JOIN channel_members m
+       ON m.channelId = json_extract(k.value, '$.channelId') AND m.userId = json_extract(k.value, '$.userId')`,
+      JSON.stringify(scattered),
     );
+    for (const row of rows) members.push(toChannelMember(row));
   }
-  return rows.map(toChannelMember);
+  return members;
 }
 
 export function listChannelMembers(sql: Sql, channelId: string, afterUserId: string | null, limit: number): ChannelMember[] {

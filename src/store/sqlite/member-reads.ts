@@ -1,9 +1,9 @@
 // Reads about many members of one channel at once: a message delivered to 50,000 members reads
 // each one's membership and unread mentions. Keyed row by row through JSON objects, those reads
 // cost more than the rows they find; by channel they are an index range each.
-import type { ChannelMemberRow } from './rows.ts';
+import type { ChannelMember } from '../../domain/types.ts';
 
-type Prepare = (text: string) => { all(...params: unknown[]): unknown[] };
+type Prepare = (text: string) => { all(...params: unknown[]): unknown[]; raw(raw: boolean): { all(...params: unknown[]): unknown[] } };
 
 /** Keys of one channel worth reading together (fewer go through the general, per-key query). */
 export const CHANNEL_BATCH_MIN = 16;
@@ -22,12 +22,18 @@ export function byChannel<K extends { channelId: string }>(keys: readonly K[]): 
   return groups;
 }
 
-/** These users' memberships of one channel. */
-export function membersOfChannel(prepare: Prepare, channelId: string, userIds: readonly string[]): ChannelMemberRow[] {
-  return prepare('SELECT * FROM channel_members WHERE channelId = ? AND userId IN (SELECT value FROM json_each(?))').all(
-    channelId,
-    JSON.stringify(userIds),
-  ) as ChannelMemberRow[];
+/**
+ * These users' memberships of one channel. Read as bare rows of the columns a membership has
+ * besides its channel (whose id every row shares): a message's fan-out reads one per subscriber,
+ * and objects with a copy of the channel id each cost twice as much.
+ */
+export function membersOfChannel(prepare: Prepare, channelId: string, userIds: readonly string[]): ChannelMember[] {
+  const rows = prepare(
+    'SELECT userId, lastReadSeq, lastDeliveredSeq, joinedAt FROM channel_members WHERE channelId = ? AND userId IN (SELECT value FROM json_each(?))',
+  )
+    .raw(true)
+    .all(channelId, JSON.stringify(userIds)) as [string, number, number, number][];
+  return rows.map(([userId, lastReadSeq, lastDeliveredSeq, joinedAt]) => ({ channelId, userId, lastReadSeq, lastDeliveredSeq, joinedAt: new Date(joinedAt) }));
 }
 
 /** How many of the ascending seqs are greater than `after`. */
