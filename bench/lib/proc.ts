@@ -58,6 +58,23 @@ export interface NodeOptions {
   onLine?: (line: string) => void;
 }
 
+/**
+ * Node's flags for every server process, ours and the peers alike, as `npm start` and the
+ * Dockerfile run ours: a young generation of 64 MB semi-spaces (16 MB by default), because a
+ * fan-out leaves a frame per subscriber to collect, and fewer, larger scavenges collect them for
+ * a fraction of the cost (README, Performance).
+ */
+const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+
+/**
+ * With BENCH_CPU_PROFILE=<dir>, each server process whose label starts with
+ * BENCH_CPU_PROFILE_OF (default `ours`) writes a V8 CPU profile there when it stops.
+ */
+function cpuProfile(label: string): string[] {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  return dir && label.startsWith(process.env.BENCH_CPU_PROFILE_OF ?? 'ours') ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 /** Starts `node --import tsx <script>` in the repo root; its output is kept and partly echoed. */
 export async function startNode(
   label: string,
@@ -68,7 +85,7 @@ export async function startNode(
 ): Promise<ServerProcess> {
   const inspectPort = await freePort();
   const child = track(
-    spawn(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, '--import', 'tsx', script], {
+    spawn(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, ...SERVER_NODE_FLAGS, ...cpuProfile(label), '--import', 'tsx', script], {
       cwd: repoRoot,
       env: { ...process.env, ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
