@@ -169,8 +169,12 @@ export function serveGraphQLOverWebSocket(
         connection.expiresAt = claims.expiresAt;
         if (claims.expiresAt !== null) expiry.watch(connection.socket, claims.expiresAt);
         metrics.connections.inc();
-        await deps.viewers.provision(claims, connection.viewer.deviceId);
-        await deps.presence.deviceConnected(connection.viewer.id, connection.viewer.deviceId!);
+        // The profile (store) and the device's presence (Redis) do not depend on each other: written
+        // together, the acknowledgement waits for the slower one, not for one after the other.
+        await Promise.all([
+          deps.viewers.provision(claims, connection.viewer.deviceId),
+          deps.presence.deviceConnected(connection.viewer.id, connection.viewer.deviceId!),
+        ]);
         return connection.socket.readyState === WebSocket.OPEN;
       } catch (error) {
         if (!(error instanceof AppError)) logger.error({ err: error }, 'connection refused by an unexpected error');

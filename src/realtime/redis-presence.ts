@@ -151,7 +151,13 @@ export class RedisPresence implements PresenceTracker {
     if (touched) {
       try {
         const seq = (await touched) ?? 0;
-        if (seq > 0) await this.publish(userId, 'ONLINE', new Date(), seq);
+        // Once the entry is written the device is online; the change reaches watchers on its own
+        // (the bus keeps a publish that fails and tries it again), not before the device is acknowledged.
+        if (seq > 0) {
+          this.publish(userId, 'ONLINE', new Date(), seq).catch((error: unknown) => {
+            this.logger.warn({ err: error, userId }, 'could not publish a device coming online');
+          });
+        }
       } catch (error) {
         // The entry is written by the next refresh, which publishes ONLINE then.
         this.logger.warn({ err: error, userId }, 'could not record a device in redis; retrying with the next refresh');
