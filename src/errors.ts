@@ -52,11 +52,12 @@ export class AppError extends Error {
       retryAfterSeconds,
     });
   }
-  /** The store did not answer within its bounded wait (a failover, a lost majority): the same request may be sent again. */
-  static unavailable(retryAfterSeconds = 1): AppError {
-    return new AppError('UNAVAILABLE', `The service is briefly unavailable; try again in ${retryAfterSeconds} s`, {
-      retryAfterSeconds,
-    });
+  /**
+   * The store did not answer within its bounded wait (a failover, a lost majority), or this process
+   * is shutting down: the same request may be sent again.
+   */
+  static unavailable(retryAfterSeconds = 1, message = `The service is briefly unavailable; try again in ${retryAfterSeconds} s`): AppError {
+    return new AppError('UNAVAILABLE', message, { retryAfterSeconds });
   }
 }
 

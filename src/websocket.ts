@@ -13,7 +13,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { AppDeps, RequestContext } from './context.ts';
 import type { Viewer } from './domain/types.ts';
-import { AppError, codeRequestErrors, requestError } from './errors.ts';
+import { AppError, codeRequestErrors, requestError, toGraphQLError } from './errors.ts';
 import { KeepAlive, type Pinged } from './keep-alive.ts';
 import { logRequestErrors } from './logger.ts';
 import { type SubscriptionTarget, createSubscriptionDelivery } from './delivery/index.ts';
@@ -203,9 +203,7 @@ export function serveGraphQLOverWebSocket(
         }
         if (stopping) {
           return refused(payload.operationName, [
-            new GraphQLError('The server is shutting down; send this again (the connection will reopen elsewhere)', {
-              extensions: { code: 'UNAVAILABLE', retryAfterSeconds: 1 },
-            }),
+            toGraphQLError(AppError.unavailable(1, 'The server is shutting down; send this again (the connection will reopen elsewhere)')),
           ]);
         }
         if (connection.operations >= limits.subscriptionsPerConnection) {
