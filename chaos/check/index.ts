@@ -36,6 +36,7 @@ export function check(plan: Plan, world: World, histories: ClientHistory[], stat
       histories.flatMap((h) => h.subjects),
       histories.flatMap((h) => h.watchers),
       plan.timings,
+      faults,
     ),
   ];
   const sessions = [...listeners, ...devices, ...histories.flatMap((h) => h.watchers)].map((a) => a.sessions);
