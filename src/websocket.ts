@@ -8,21 +8,19 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
-import { CloseCode, type WebSocket as ProtocolSocket, handleProtocols, makeServer } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { AppDeps, RequestContext } from './context.ts';
 import type { Viewer } from './domain/types.ts';
 import { AppError, codeRequestErrors, requestError, toGraphQLError } from './errors.ts';
-import { KeepAlive, type Pinged } from './keep-alive.ts';
+import { type GraphQLWebSocket, socketClassFor } from './graphql-websocket.ts';
+import { KeepAlive } from './keep-alive.ts';
 import { logRequestErrors } from './logger.ts';
 import { type SubscriptionTarget, createSubscriptionDelivery } from './delivery/index.ts';
 import { type InOrder, NOTHING_BEFORE, inOrder } from './operation-order.ts';
 import { RunningOperations } from './running-operations.ts';
 import { TokenExpiry } from './token-expiry.ts';
-
-/** WebSocket close code 1013 (try again later): graphql-ws clients reconnect after it. */
-const TRY_AGAIN_LATER = 1013;
 
 /** Close code of a socket past its user's limit of open sockets; graphql-ws clients do not retry it. */
 const TOO_MANY_SOCKETS = 4429;
@@ -35,52 +33,6 @@ type Operation = (
   /** Lets the connection's next operation start (src/operation-order.ts). */
   started: () => void;
 };
-
-/**
- * A ws socket that is also graphql-ws's view of it (makeServer's WebSocket): ws builds each
- * connection as one of these, so the protocol's hooks live in the socket's own fields, with no
- * adapter object or closure per connection.
- */
-class GraphQLWebSocket extends WebSocket implements ProtocolSocket, Pinged {
-  /** Bytes a socket may have waiting to be sent (set per server: see socketClassFor). */
-  static backlogMaxBytes = Number.POSITIVE_INFINITY;
-  /** graphql-ws's handler of each message the client sends. */
-  handle: ((data: string) => Promise<void>) | null = null;
-  /** graphql-ws's clean-up once the socket has closed. */
-  cleanUp: ((code?: number, reason?: string) => Promise<void>) | null = null;
-  awaitingPong = false;
-
-  onMessage(handle: (data: string) => Promise<void>): void {
-    this.handle = handle;
-  }
-
-  /**
-   * Every frame the server writes passes here (protocol replies such as pongs, query results,
-   * errors, subscription events): a client this far behind (a stalled phone, or one that never
-   * reads) is better off reconnecting and resuming with afterSeq than the server holding an ever
-   * longer backlog for it.
-   */
-  override send(data: Sent, callback?: SendCallback): void;
-  override send(data: Sent, options: SendOptions, callback?: SendCallback): void;
-  override send(data: Sent, options?: SendOptions | SendCallback, callback?: SendCallback): void {
-    // ws takes a callback in the options' place, as the overloads say.
-    super.send(data, options as SendOptions, callback);
-    if (this.bufferedAmount > (this.constructor as typeof GraphQLWebSocket).backlogMaxBytes && this.readyState === WebSocket.OPEN) {
-      this.close(TRY_AGAIN_LATER, 'too far behind: reconnect and resume with afterSeq');
-    }
-  }
-}
-
-/** The socket class of one server, with its backlog limit: one class per server, nothing per socket. */
-function socketClassFor(backlogMaxBytes: number): typeof GraphQLWebSocket {
-  return class extends GraphQLWebSocket {
-    static override backlogMaxBytes = backlogMaxBytes;
-  };
-}
-
-type Sent = Parameters<WebSocket['send']>[0];
-type SendOptions = Parameters<WebSocket['send']>[1] & object;
-type SendCallback = (error?: Error) => void;
 
 /** One WebSocket connection: its socket, and once the token is checked, who it is. */
 export interface Connection extends InOrder {
