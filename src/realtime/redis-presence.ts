@@ -1,7 +1,7 @@
 // Presence shared by every process through Redis: a user is ONLINE while in `online` or `pending`
 // (the keys and scripts are in presence-scripts.ts). ONLINE is published when a device arrives and
 // the user was in neither; OFFLINE when a due `pending` entry is settled. The process whose device
-// left settles that entry after the grace; the sweeper (one process at a time, behind a short lock)
+// left settles that entry after the grace; the sweeper (presence-sweeper.ts: one process at a time)
 // settles the entries of processes that died, and moves users whose devices all expired from
 // `online` to `pending`. On a Redis Cluster the same runs on the shards of presence-layout.ts.
 import { randomUUID } from 'node:crypto';
@@ -14,14 +14,17 @@ import { DeviceLog } from './device-log.ts';
 import { type PresenceChange, topics } from './events.ts';
 import type { PresenceTracker } from './presence.ts';
 import { type PresenceLayout, byShard } from './presence-layout.ts';
-import { DUE, EXPIRE, LEAVE, SETTLE, TOUCH } from './presence-scripts.ts';
+import { LEAVE, SETTLE, TOUCH } from './presence-scripts.ts';
+import { PresenceSweeper, settleArgs } from './presence-sweeper.ts';
 
 export { presenceKeys } from './presence-scripts.ts';
 
 /** What is published: a change and its place in the order of all presence changes. */
 export type SequencedPresenceChange = PresenceChange & { seq: number };
 
+/** Devices per TOUCH: a process holds tens of thousands. */
 const BATCH = 500;
+
 
 export interface RedisPresenceOptions {
   graceMs: number;
@@ -43,8 +46,8 @@ export class RedisPresence implements PresenceTracker {
   private readonly offlineMarkMs: number;
   private readonly refreshTimer: NodeJS.Timeout;
   private readonly sweepTimer: NodeJS.Timeout;
+  private readonly sweeper: PresenceSweeper;
   private refreshing = false;
-  private sweeping = false;
   private closed = false;
   private readonly deviceLog: DeviceLog;
   /** Devices connecting in one turn of the event loop: one TOUCH for all of them. */
@@ -63,6 +66,9 @@ export class RedisPresence implements PresenceTracker {
     this.redis.on('error', (error) => logger.debug({ err: error }, 'presence redis connection error'));
     // Longer than any owner's settle can come after a sweeper's, so an OFFLINE is not said twice.
     this.offlineMarkMs = Math.max(60_000, 2 * (options.ttlMs + options.graceMs));
+    const { graceMs, sweepMs } = options;
+    const sweeping = { processId: this.processId, graceMs, sweepMs, offlineMarkMs: this.offlineMarkMs };
+    this.sweeper = new PresenceSweeper(redis, layout, sweeping, (userId, seq) => this.wentOffline(userId, seq), logger);
     this.deviceLog = new DeviceLog(store, logger);
     this.arrivals = new TurnBatch((entries) => this.touch(entries), BATCH);
     this.refreshTimer = setInterval(() => void this.refresh(), Math.max(50, Math.floor(options.ttlMs / 3)));
@@ -214,12 +220,6 @@ export class RedisPresence implements PresenceTracker {
     this.graceTimers.set(userId, timer);
   }
 
-  /** The SETTLE of a user: KEYS and ARGV after the script; `owned` when this process saw the last device leave. */
-  private settleArgs(userId: string, owned: boolean): [keys: number, ...keysAndArgs: (string | number)[]] {
-    const { online, pending, seq } = this.layout.shards[this.layout.shardOf(userId)]!;
-    return [4, pending, seq, this.layout.offline(userId), online, userId, owned ? 1 : 0, this.offlineMarkMs];
-  }
-
   /**
    * After the grace of a user whose last device left this process: publishes OFFLINE unless a
    * device came back or someone settled it already (once, whoever calls it). Tried again while
@@ -227,7 +227,7 @@ export class RedisPresence implements PresenceTracker {
    */
   private async settle(userId: string): Promise<void> {
     try {
-      const result = Number(await this.redis.eval(SETTLE, ...this.settleArgs(userId, true)));
+      const result = Number(await this.redis.eval(SETTLE, ...settleArgs(this.layout, userId, true, this.offlineMarkMs)));
       if (result < 0) this.scheduleSettle(userId, -result);
       if (result > 0) await this.wentOffline(userId, result);
     } catch (error) {
@@ -270,37 +270,9 @@ export class RedisPresence implements PresenceTracker {
     }
   }
 
-  /** Expires the devices of dead processes and settles due graces; one process at a time. */
+  /** Expires the devices of dead processes and settles due graces (presence-sweeper.ts). */
   async sweep(): Promise<void> {
-    if (this.sweeping || this.closed) return;
-    this.sweeping = true;
-    try {
-      // Held for most of an interval: whichever process comes next after it lapses sweeps next.
-      const lockMs = Math.max(1, Math.floor(this.options.sweepMs * 0.8));
-      const locked = await this.redis.set(this.layout.sweepLock, this.processId, 'PX', lockMs, 'NX');
-      if (locked !== 'OK') return;
-      // Every shard, so every master of a cluster: their scripts are all sent at once.
-      await Promise.all(this.layout.shards.map((shard) => this.sweepShard(shard.online, shard.pending)));
-    } catch (error) {
-      this.logger.warn({ err: error }, 'presence sweep failed; retrying');
-    } finally {
-      this.sweeping = false;
-    }
-  }
-
-  private async sweepShard(online: string, pending: string): Promise<void> {
-    const expired = (await this.redis.eval(DUE, 1, online, BATCH)) as string[];
-    const { devices } = this.layout;
-    const expire = (userId: string) => this.redis.eval(EXPIRE, 3, devices(userId), online, pending, userId, this.options.graceMs);
-    // One user's failure leaves the others' to run; it is tried again next sweep.
-    await Promise.all(expired.map((userId) => expire(userId).catch(() => undefined)));
-    const due = (await this.redis.eval(DUE, 1, pending, BATCH)) as string[];
-    await Promise.all(
-      due.map(async (userId) => {
-        const changeSeq = Number(await this.redis.eval(SETTLE, ...this.settleArgs(userId, false)).catch(() => 0));
-        if (changeSeq > 0) await this.wentOffline(userId, changeSeq);
-      }),
-    );
+    if (!this.closed) await this.sweeper.sweep();
   }
 
   /** Stops refreshing; this process's devices leave at once (their graces are settled by the sweepers). */
