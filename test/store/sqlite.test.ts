@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { storeContract } from './contract.ts';
-import { organization, user } from './fixtures.ts';
+import { draft, organization, tick, user } from './fixtures.ts';
 import { pushStoreContract } from './push-contract.ts';
 import { expectExactReceipts, liveChannels } from './receipts.ts';
 
@@ -130,6 +130,39 @@ describe('sqlite: a file written before @name mentions', () => {
       await after.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sqlite: unread mentions of a whole channel', () => {
+  it('counts them exactly when the channel has more recent mentions than one range read takes', async () => {
+    const { store, dispose } = await onFile();
+    try {
+      const members = [];
+      for (let i = 0; i < 20; i++) members.push(await user(store, `crowd${i}`));
+      const ids = members.map((member) => member.id);
+      const { general } = await organization(store, ids[0]!);
+      for (const id of ids.slice(1)) await store.addChannelMember(general.id, id, tick());
+      // 5,010 messages mentioning one member each, most of them the first: a busy channel's history.
+      const many = 5_010;
+      for (let seq = 1; seq <= many; seq++) {
+        const mentioned = seq % 10 === 0 ? ids[seq % 20]! : ids[0]!;
+        await store.appendMessage(draft(general.id, ids[1]!, `message ${seq}`, { mentions: [mentioned] }));
+      }
+      // Markers far back and recent: the fan-out's read reaches back to the oldest. Without the
+      // first member, the others' mentions are few: they are read by member. With it, too many
+      // for one read: they are counted key by key.
+      const keysOf = (users: string[]) => users.map((userId, i) => ({ channelId: general.id, userId, afterSeq: i % 2 === 0 ? 0 : many - 100 }));
+      for (const keys of [keysOf(ids.slice(1)), keysOf(ids)]) {
+        const together = await store.countMentions(keys);
+        const oneByOne = [];
+        for (const key of keys) oneByOne.push(...(await store.countMentions([key])));
+        expect(together).toEqual(oneByOne);
+        expect(together.some((count) => count > 0)).toBe(true);
+      }
+      expect((await store.countMentions([{ channelId: general.id, userId: ids[0]!, afterSeq: 0 }]))[0]).toBeGreaterThan(4_000);
+    } finally {
+      await dispose();
     }
   });
 });

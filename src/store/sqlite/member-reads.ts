@@ -63,7 +63,9 @@ function seqsBy(rows: readonly { seq: number }[], keyOf: (row: never) => string)
 /**
  * Unread mentions of members of one channel, each after its own read marker: the channel's
  * @channel messages (not counting one's own) and each member's direct mentions since the oldest
- * marker, read once and counted here. Null when that is more rows than counting key by key.
+ * marker, read once and counted here. The direct mentions are read as the channel's mentions since
+ * that marker (one index range, whoever they name) while there are few of them, else by member.
+ * Null when that is more rows than counting key by key.
  */
 export function mentionsInChannel(
   prepare: Prepare,
@@ -76,11 +78,8 @@ export function mentionsInChannel(
     'SELECT seq, authorId FROM messages WHERE channelId = ? AND mentionsChannel = 1 AND seq > ? ORDER BY seq LIMIT ?',
   ).all(channelId, since, MENTION_ROWS_MAX + 1) as { seq: number; authorId: string }[];
   if (everyone.length > MENTION_ROWS_MAX) return null;
-  const direct = prepare(
-    `SELECT userId, seq FROM message_mentions
-     WHERE channelId = ? AND userId IN (SELECT value FROM json_each(?)) AND seq > ? ORDER BY userId, seq LIMIT ?`,
-  ).all(channelId, JSON.stringify(members.map((member) => member.userId)), since, MENTION_ROWS_MAX + 1) as { userId: string; seq: number }[];
-  if (direct.length > MENTION_ROWS_MAX) return null;
+  const direct = directMentions(prepare, channelId, members, since);
+  if (direct === null) return null;
   const channelWide = everyone.map((row) => row.seq);
   const ownChannelWide = seqsBy(everyone, (row: { authorId: string }) => row.authorId);
   const mentionsOf = seqsBy(direct, (row: { userId: string }) => row.userId);
@@ -88,4 +87,28 @@ export function mentionsInChannel(
     ({ userId, afterSeq }) =>
       countAfter(channelWide, afterSeq) - countAfter(ownChannelWide.get(userId), afterSeq) + countAfter(mentionsOf.get(userId), afterSeq),
   );
+}
+
+/** The members' direct mentions after `since`, by seq; null when there are too many to count here. */
+function directMentions(
+  prepare: Prepare,
+  channelId: string,
+  members: readonly { userId: string }[],
+  since: number,
+): { userId: string; seq: number }[] | null {
+  const recent = prepare('SELECT userId, seq FROM message_mentions WHERE channelId = ? AND seq > ? ORDER BY seq LIMIT ?').all(
+    channelId,
+    since,
+    MENTION_ROWS_MAX + 1,
+  ) as { userId: string; seq: number }[];
+  if (recent.length <= MENTION_ROWS_MAX) {
+    const wanted = new Set(members.map((member) => member.userId));
+    return recent.filter((row) => wanted.has(row.userId));
+  }
+  // A marker far back in a busy channel: only these members' mentions, by member.
+  const rows = prepare(
+    `SELECT userId, seq FROM message_mentions
+     WHERE channelId = ? AND userId IN (SELECT value FROM json_each(?)) AND seq > ? ORDER BY userId, seq LIMIT ?`,
+  ).all(channelId, JSON.stringify(members.map((member) => member.userId)), since, MENTION_ROWS_MAX + 1) as { userId: string; seq: number }[];
+  return rows.length > MENTION_ROWS_MAX ? null : rows;
 }

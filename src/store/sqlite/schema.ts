@@ -101,6 +101,9 @@ CREATE TABLE IF NOT EXISTS message_mentions (
   seq INTEGER NOT NULL,
   PRIMARY KEY (channelId, userId, seq)
 ) WITHOUT ROWID;
+-- A message's fan-out counts the unread mentions of thousands of members: the channel's recent
+-- mentions, whoever they name, are one range here instead of one lookup per member.
+CREATE INDEX IF NOT EXISTS message_mentions_by_seq ON message_mentions (channelId, seq);
 
 CREATE TABLE IF NOT EXISTS devices (
   userId TEXT NOT NULL,
