@@ -25,7 +25,6 @@ export type SequencedPresenceChange = PresenceChange & { seq: number };
 /** Devices per TOUCH: a process holds tens of thousands. */
 const BATCH = 500;
 
-
 export interface RedisPresenceOptions {
   graceMs: number;
   ttlMs: number;
