@@ -68,9 +68,9 @@ export function refusals(target: () => RefusalTarget) {
   }
 
   /**
-   * Makes a request while bob runs a small query over and over, and measures what it cost the
-   * others: the server process' longest event-loop delay in the meantime (its /metrics window starts
-   * at the first scrape) and bob's slowest answer.
+   * Makes a request while the other member runs a small query over and over, and measures what it
+   * cost the others: the server process' longest event-loop delay in the meantime (its /metrics
+   * window starts at the first scrape) and the other member's slowest answer.
    */
   async function whileOthersQuery(request: Sent | (() => Promise<{ status: number; text: string }>), attempt = 0): Promise<Outcome> {
     // The body is made before the clock starts: its making is the client's time, not the server's.
@@ -102,7 +102,7 @@ export function refusals(target: () => RefusalTarget) {
 
   /**
    * A refusal with the status and code, that held nobody up: the server's loop never waited
-   * 100 ms, nor did bob's queries. Other processes share this machine's two cores, so a slow
+   * 100 ms, nor did the other member's queries. Other processes share this machine's two cores, so a slow
    * measurement is taken again (with a fresh document) up to four times; a document that holds the
    * server up does so every time.
    */
