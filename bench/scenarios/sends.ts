@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { toGlobalId } from '../../src/domain/ids.ts';
+import { GraphQLClient } from '../lib/graphql.ts';
 import { progress } from '../lib/log.ts';
 import { type ServerProcess, serversCpuSeconds, startReady, stop } from '../lib/proc.ts';
 import type { Observation } from '../lib/report.ts';
 import { benchUser } from '../seed/plans.ts';
 import { seed } from '../seed/seed.ts';
 import { sendChannelOf, sendTextOf, sendsPlan } from '../seed/sends.ts';
-import { GraphQLClient } from '../lib/graphql.ts';
 import { sendMessage, startOurs } from '../systems/ours.ts';
 
 export interface SendsPlan {
