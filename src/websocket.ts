@@ -36,7 +36,7 @@ type Operation = (
 
 /** One WebSocket connection: its socket, and once the token is checked, who it is. */
 export interface Connection extends InOrder {
-  socket: WebSocket;
+  socket: GraphQLWebSocket;
   viewer?: Viewer;
   /** When the connection's token expires (ms since the epoch; null: never). */
   expiresAt: number | null;

@@ -4,19 +4,17 @@
 // each frame through write(). One object per subscriber on the fan-out's path.
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import { WebSocket } from 'ws';
+import { type GraphQLWebSocket, textFrame, textFrameHeader } from '../graphql-websocket.ts';
 import type { LiveStream, Sink } from '../realtime/async-queue.ts';
 import type { Group, Member, Payload } from './group.ts';
 import { FilledPayload } from './template.ts';
-
-/** graphql-ws messages are text frames (ws sends a Buffer as binary unless told). */
-const TEXT = { binary: false } as const;
 
 /** How often a replay waiting for a socket to drain looks again. */
 const DRAIN_CHECK_MS = 10;
 
 /** Where one subscription's frames go: its socket, and the operation id the client chose. */
 export interface SubscriptionTarget {
-  socket: WebSocket;
+  socket: GraphQLWebSocket;
   id: string;
 }
 
@@ -33,7 +31,7 @@ export interface SubscriptionOptions {
 const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, done: true });
 
 export class SocketSubscription implements AsyncIterableIterator<ExecutionResult>, Sink<unknown>, Member {
-  private readonly socket: WebSocket;
+  private readonly socket: GraphQLWebSocket;
   /** The start of every frame, the operation's id, as bytes: copied into each frame, not encoded again. */
   private readonly prefix: Buffer;
   private ended: Promise<IteratorResult<ExecutionResult>> | null = null;
@@ -59,15 +57,18 @@ export class SocketSubscription implements AsyncIterableIterator<ExecutionResult
   write(payload: Payload): void {
     const { socket } = this;
     if (this.done || socket.readyState !== WebSocket.OPEN) return;
-    // One buffer per frame: the operation's id, then the payload copied in after it.
+    // One buffer per frame: the header, the operation's id, then the payload copied in after them.
     const payloadBytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
     const { prefix } = this;
-    const frame = Buffer.allocUnsafe(prefix.length + payloadBytes);
-    prefix.copy(frame, 0);
-    if (typeof payload === 'string') frame.write(payload, prefix.length);
-    else if (payload instanceof FilledPayload) payload.copyTo(frame, prefix.length);
-    else payload.copy(frame, prefix.length);
-    socket.send(frame, TEXT);
+    const length = prefix.length + payloadBytes;
+    const start = textFrameHeader(length);
+    const frame = textFrame(length);
+    prefix.copy(frame, start);
+    const at = start + prefix.length;
+    if (typeof payload === 'string') frame.write(payload, at);
+    else if (payload instanceof FilledPayload) payload.copyTo(frame, at);
+    else payload.copy(frame, at);
+    socket.writeTextFrame(frame, start);
     this.options.delivered();
   }
 
