@@ -50,13 +50,14 @@ export class GraphQLWebSocket extends WebSocket implements ProtocolSocket, Pinge
    * writes, since ws holds nothing back on this server (no permessage-deflate, no Blobs); should
    * it hold something back, the payload goes through ws instead.
    */
-  writeTextFrame(frame: Buffer, payloadStart: number): void {
+  writeTextFrame(frame: Buffer): void {
     const { _socket: socket, _sender: sender } = this as unknown as WsInternals;
     if (socket && sender._state === SENDER_IDLE && sender._queue.length === 0) {
       socket.write(frame);
       this.closeIfBehind();
     } else {
-      this.send(frame.subarray(payloadStart), TEXT);
+      // The payload after the header, whose size its second byte says (7-bit, 16-bit or 64-bit length).
+      this.send(frame.subarray(frame[1] === 126 ? 4 : frame[1] === 127 ? 10 : 2), TEXT);
     }
   }
 
@@ -80,10 +81,10 @@ const TEXT = { binary: false } as const;
 
 /**
  * A server's (unmasked) text frame of `length` payload bytes, final, its header written (RFC
- * 6455, 5.2); the payload goes from textFrameHeader(length) on.
+ * 6455, 5.2); the payload goes in its last `length` bytes.
  */
 export function textFrame(length: number): Buffer {
-  const header = textFrameHeader(length);
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
   const frame = Buffer.allocUnsafe(header + length);
   frame[0] = 0x81; // FIN, opcode 1 (text)
   if (header === 2) frame[1] = length;
@@ -96,11 +97,6 @@ export function textFrame(length: number): Buffer {
     frame.writeUInt32BE(length >>> 0, 6);
   }
   return frame;
-}
-
-/** The bytes of a text frame's header before a payload of `length` bytes. */
-export function textFrameHeader(length: number): number {
-  return length < 126 ? 2 : length < 65_536 ? 4 : 10;
 }
 
 /** The socket class of one server, with its backlog limit: one class per server, nothing per socket. */

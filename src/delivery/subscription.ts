@@ -4,7 +4,7 @@
 // each frame through write(). One object per subscriber on the fan-out's path.
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import { WebSocket } from 'ws';
-import { type GraphQLWebSocket, textFrame, textFrameHeader } from '../graphql-websocket.ts';
+import { type GraphQLWebSocket, textFrame } from '../graphql-websocket.ts';
 import type { LiveStream, Sink } from '../realtime/async-queue.ts';
 import type { Group, Member, Payload } from './group.ts';
 import { FilledPayload } from './template.ts';
@@ -61,14 +61,14 @@ export class SocketSubscription implements AsyncIterableIterator<ExecutionResult
     const payloadBytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
     const { prefix } = this;
     const length = prefix.length + payloadBytes;
-    const start = textFrameHeader(length);
     const frame = textFrame(length);
+    const start = frame.length - length;
     prefix.copy(frame, start);
     const at = start + prefix.length;
     if (typeof payload === 'string') frame.write(payload, at);
     else if (payload instanceof FilledPayload) payload.copyTo(frame, at);
     else payload.copy(frame, at);
-    socket.writeTextFrame(frame, start);
+    socket.writeTextFrame(frame);
     this.options.delivered();
   }
 

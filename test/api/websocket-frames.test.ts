@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { type GraphQLWebSocket, socketClassFor, textFrame, textFrameHeader } from '../../src/graphql-websocket.ts';
+import { type GraphQLWebSocket, socketClassFor, textFrame } from '../../src/graphql-websocket.ts';
 
 let server: WebSocketServer | null = null;
 
@@ -35,8 +35,8 @@ async function connected(options: { perMessageDeflate?: boolean | object; backlo
 function writeWhole(socket: GraphQLWebSocket, text: string): void {
   const bytes = Buffer.from(text);
   const frame = textFrame(bytes.length);
-  bytes.copy(frame, textFrameHeader(bytes.length));
-  socket.writeTextFrame(frame, textFrameHeader(bytes.length));
+  bytes.copy(frame, frame.length - bytes.length);
+  socket.writeTextFrame(frame);
 }
 
 /** Waits for done() for up to 5 s (a frame the client could not read never arrives). */
