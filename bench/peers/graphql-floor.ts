@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
+import { toGlobalId } from '../../src/domain/ids.ts';
 import { listenPort } from './http.ts';
 
 interface SendInput {
@@ -22,13 +23,13 @@ const yoga = createYoga({
     resolvers: {
       Mutation: {
         sendMessage: (_root: unknown, { input }: { input: SendInput }) => ({
-          id: `TWVzc2FnZTptc2dfJHtzZXF9${++seq}`,
+          id: toGlobalId('Message', `msg_floor${++seq}`),
           seq,
           text: input.text,
           sentAt: new Date().toISOString(),
           clientMessageId: input.clientMessageId ?? null,
           mentionsChannel: false,
-          author: { id: 'VXNlcjpmbG9vcg==', name: 'floor' },
+          author: { id: toGlobalId('User', 'usr_floor'), name: 'floor' },
           mentions: [],
         }),
       },

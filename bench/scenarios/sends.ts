@@ -118,7 +118,11 @@ export async function runSends(redis: { url: string; flush(): Promise<void> }, p
     const ratio = rate / ceiling;
     // A send does at least the floor's work and the store's: on one process, this is as far as it can go.
     const bound = 1 / (1 / floor.perSecond + 1 / ceiling) / ceiling;
-    const failures = failed > 0 ? `; ${failed} sends failed (${firstError?.slice(0, 120)})` : '';
+    // A floor whose sends failed bounds nothing: its failures are said as ours are.
+    const failures = [
+      failed > 0 ? `; ${failed} sends failed (${firstError?.slice(0, 120)})` : '',
+      floor.failed > 0 ? `; ${floor.failed} sends to the floor failed (${floor.firstError?.slice(0, 120)})` : '',
+    ].join('');
     emit({
       kind: 'observation',
       title: 'send throughput',
